@@ -1,0 +1,108 @@
+"""Run-time permission checks: who may run moderator commands, and what the bot may do where."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import discord
+from discord import app_commands
+
+from .errors import BotMissingPermissions, NotModerator
+
+if TYPE_CHECKING:
+    from .core import Cliffhanger
+
+__all__ = [
+    "ANNOUNCE_PERMISSIONS",
+    "PERMISSION_NAMES",
+    "ensure_bot_can",
+    "ensure_moderator",
+    "is_moderator",
+    "missing_permissions",
+    "moderator_only",
+]
+
+T = TypeVar("T")
+
+# The names Discord's own UI uses, so a moderator can find the toggle.
+PERMISSION_NAMES: dict[str, str] = {
+    "view_channel": "View Channel",
+    "read_messages": "View Channel",
+    "send_messages": "Send Messages",
+    "send_messages_in_threads": "Send Messages in Threads",
+    "embed_links": "Embed Links",
+    "attach_files": "Attach Files",
+    "read_message_history": "Read Message History",
+    "manage_messages": "Manage Messages",
+    "manage_threads": "Manage Threads",
+    "manage_channels": "Manage Channels",
+    "manage_roles": "Manage Roles",
+    "manage_guild": "Manage Server",
+    "manage_events": "Manage Events",
+    "create_events": "Create Events",
+    "create_public_threads": "Create Public Threads",
+    "mention_everyone": "Mention @everyone, @here, and All Roles",
+    "add_reactions": "Add Reactions",
+    "use_external_emojis": "Use External Emoji",
+}
+
+ANNOUNCE_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+
+
+def permission_label(flag: str) -> str:
+    return PERMISSION_NAMES.get(flag, flag.replace("_", " ").title())
+
+
+def missing_permissions(have: discord.Permissions, need: discord.Permissions) -> list[str]:
+    """Discord's names for each permission in `need` that `have` lacks, in a stable order."""
+    labels: list[str] = []
+    for flag, wanted in need:
+        if wanted and not getattr(have, flag) and permission_label(flag) not in labels:
+            labels.append(permission_label(flag))
+    return labels
+
+
+def ensure_bot_can(
+    channel: discord.abc.GuildChannel | discord.Thread,
+    need: discord.Permissions,
+    *,
+    example: str | None = None,
+) -> None:
+    """Raise BotMissingPermissions naming what the bot lacks in `channel`."""
+    me = channel.guild.me
+    missing = missing_permissions(channel.permissions_for(me), need)
+    if missing:
+        raise BotMissingPermissions(channel.mention, missing, example=example)
+
+
+async def is_moderator(interaction: discord.Interaction[Cliffhanger]) -> bool:
+    """Manage Server, or the server's configured moderator role."""
+    member = interaction.user
+    if interaction.guild_id is None or not isinstance(member, discord.Member):
+        return False
+    if member.guild_permissions.manage_guild:
+        return True
+    settings = await interaction.client.guild_store.get(interaction.guild_id)
+    return settings.moderator_role_id is not None and member.get_role(settings.moderator_role_id) is not None
+
+
+async def ensure_moderator(interaction: discord.Interaction[Cliffhanger]) -> None:
+    """Raise NotModerator (with the role to ask for) unless the member is a moderator."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage
+    if await is_moderator(interaction):
+        return
+    settings = await interaction.client.guild_store.get(interaction.guild_id)
+    role = f"<@&{settings.moderator_role_id}>" if settings.moderator_role_id else None
+    raise NotModerator(role)
+
+
+def moderator_only() -> Callable[[T], T]:
+    """An app-command check for moderator commands; runs at call time, whatever the server's overrides."""
+
+    async def predicate(interaction: discord.Interaction[Any]) -> bool:
+        await ensure_moderator(interaction)
+        return True
+
+    return app_commands.check(predicate)

@@ -1,0 +1,152 @@
+"""The Cliffhanger bot: start-up order, command sync, shutdown, and the tree's error handler."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pkgutil
+import time
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+import cogs
+
+from .config import Settings
+from .db import Database
+from .db.guilds import GuildStore
+from .db.jobs import JobStore
+from .errors import report_error
+from .scheduler import Clock, Scheduler
+
+__all__ = ["Cliffhanger", "CliffTree"]
+
+log = logging.getLogger(__name__)
+
+
+class CliffTree(app_commands.CommandTree["Cliffhanger"]):
+    """The command tree, with the one error handler every slash command shares."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[Cliffhanger], error: app_commands.AppCommandError
+    ) -> None:
+        await report_error(interaction, error)  # type: ignore[arg-type]
+
+
+class Cliffhanger(commands.Bot):
+    """A bot for one show per server. Construct with `bot.create_bot`; nothing connects until started."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        guild_ready_timeout: float = 2.0,
+        extensions: list[str] | None = None,
+        **options: Any,
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        if settings.message_content_intent:
+            intents.guild_messages = True
+            intents.message_content = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=CliffTree,
+            guild_ready_timeout=guild_ready_timeout,
+            chunk_guilds_at_startup=False,
+            **options,
+        )
+        self.settings = settings
+        self.db = Database(settings.database_path)
+        self.guild_store = GuildStore(self.db)
+        self.jobs = JobStore(self.db)
+        self.scheduler = Scheduler(self.jobs, clock=clock, gate=self.wait_until_ready)
+        self.extensions_to_load = extensions
+        self.failed_extensions: dict[str, BaseException] = {}
+        self.started_at = time.monotonic()
+        self.synced: bool | None = None  # whether the last start-up pushed commands to Discord
+
+    # -- start-up ------------------------------------------------------------------------------
+    async def setup_hook(self) -> None:
+        """Open and migrate the database, load the cogs, start the scheduler, sync if needed."""
+        await self.db.open()
+        applied = await self.db.migrate()
+        if applied:
+            log.info("database %s migrated to version %d", self.db.path, applied[-1])
+        await self.load_cogs()
+        await self.scheduler.start()
+        await self.sync_commands()
+
+    def discover_extensions(self) -> list[str]:
+        """Every module or package directly under cogs/."""
+        return sorted(f"{cogs.__name__}.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_"))
+
+    async def load_cogs(self) -> None:
+        for name in self.extensions_to_load if self.extensions_to_load is not None else self.discover_extensions():
+            try:
+                await self.load_extension(name)
+            except Exception as exc:
+                self.failed_extensions[name] = exc
+                log.exception("could not load %s; its commands are missing until it is fixed", name)
+            else:
+                log.debug("loaded %s", name)
+
+    def command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
+        """What a sync would send for this scope, in a stable order."""
+        commands_ = sorted(self.tree.get_commands(guild=guild), key=lambda c: (c.name, type(c).__name__))
+        return [c.to_dict(self.tree) for c in commands_]
+
+    async def sync_commands(self) -> bool:
+        """Push the command set to Discord only when it changed since the last sync (Discord caps
+        command creates per day). Syncs to DEV_GUILD_ID when set, else globally."""
+        guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        digest = hashlib.sha256(json.dumps(self.command_payload(guild), sort_keys=True).encode()).hexdigest()
+        app_id = self.application_id or 0
+        key = f"command_hash:{app_id}:{guild.id if guild else 'global'}"
+        stored = await self.db.fetchval("SELECT value FROM bot_meta WHERE key = ?", (key,))
+        if stored == digest:
+            log.info("slash commands unchanged since the last sync; not syncing")
+            self.synced = False
+            return False
+        try:
+            synced = await self.tree.sync(guild=guild)
+        except discord.Forbidden:
+            log.error(
+                "Discord refused the command sync: invite the bot with the applications.commands scope "
+                "(see README), or unset DEV_GUILD_ID if the bot is not in that server"
+            )
+            self.synced = False
+            return False
+        except discord.HTTPException as exc:
+            log.error("command sync failed (%s); the previous command set stays live", exc)
+            self.synced = False
+            return False
+        await self.db.execute(
+            "INSERT INTO bot_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, digest),
+        )
+        log.info("synced %d slash commands %s", len(synced), f"to guild {guild.id}" if guild else "globally")
+        self.synced = True
+        return True
+
+    # -- shutdown ------------------------------------------------------------------------------
+    async def close(self) -> None:
+        """Stop the scheduler, disconnect, then close the database."""
+        await self.scheduler.stop()
+        await super().close()
+        await self.db.close()
+
+    # -- events --------------------------------------------------------------------------------
+    async def on_ready(self) -> None:
+        # Fires again after every re-IDENTIFY; it only reports, never starts work.
+        assert self.user is not None  # noqa: S101 - set once logged in
+        log.info("ready as %s (%s) in %d server(s)", self.user, self.user.id, len(self.guilds))

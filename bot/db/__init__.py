@@ -1,0 +1,201 @@
+"""One aiosqlite connection per process, with the PRAGMAs, locking and transactions every store uses."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from .migrate import MIGRATIONS_DIR, Migration, apply_migrations, load_migrations
+
+__all__ = [
+    "MIGRATIONS_DIR",
+    "Database",
+    "DatabaseError",
+    "Migration",
+    "Row",
+    "apply_migrations",
+    "load_migrations",
+]
+
+log = logging.getLogger(__name__)
+
+Row = sqlite3.Row
+Params = Sequence[Any] | dict[str, Any]
+
+BUSY_TIMEOUT_MS = 5_000
+
+
+class DatabaseError(Exception):
+    """The database file cannot be used; the message names the file and what to do."""
+
+
+class Database:
+    """The process's single SQLite connection.
+
+    aiosqlite runs every statement on one worker thread, so statements never overlap, but a
+    transaction that awaits between statements could interleave with another task's writes. An
+    asyncio lock therefore covers each transaction and each stand-alone statement; the task that
+    holds it may nest calls freely.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def open(self) -> None:
+        """Open the file and apply the connection PRAGMAs. Raises DatabaseError with a clear reason."""
+        if self._conn is not None:
+            return
+        try:
+            conn = await aiosqlite.connect(self.path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"cannot open the database file {str(self.path)!r}: {exc}") from None
+        conn.row_factory = sqlite3.Row
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            mode = await conn.execute_fetchall("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            # A cheap read forces SQLite to parse the header, which is where corruption shows.
+            await conn.execute_fetchall("SELECT count(*) FROM sqlite_schema")
+        except sqlite3.DatabaseError as exc:
+            await conn.close()
+            raise DatabaseError(_explain(self.path, exc)) from None
+        if str(next(iter(mode))[0]).lower() != "wal":
+            log.warning("SQLite refused WAL mode for %s; running in %s mode", self.path, next(iter(mode))[0])
+        self._conn = conn
+
+    async def close(self) -> None:
+        """Close the connection after any running transaction finishes."""
+        if self._conn is None:
+            return
+        async with self._lock:
+            conn, self._conn = self._conn, None
+            try:
+                await conn.execute("PRAGMA optimize")
+            except sqlite3.Error:
+                log.debug("PRAGMA optimize failed on close", exc_info=True)
+            await conn.close()
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("the database is not open")
+        return self._conn
+
+    # -- locking -----------------------------------------------------------------------------
+    @asynccontextmanager
+    async def _locked(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task is not None and self._owner is task:
+            yield
+            return
+        async with self._lock:
+            self._owner = task
+            try:
+                yield
+            finally:
+                self._owner = None
+
+    @asynccontextmanager
+    async def transaction(self, *, immediate: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+        """Run a block atomically. `immediate=True` takes the write lock up front (read-then-write)."""
+        async with self._locked():
+            conn = self.conn
+            if conn.in_transaction:
+                # Nested use joins the outer transaction, which decides commit or rollback.
+                yield conn
+                return
+            await conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            try:
+                yield conn
+            except BaseException:
+                await conn.rollback()
+                raise
+            else:
+                await conn.commit()
+
+    # -- single statements -------------------------------------------------------------------
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one write statement in its own transaction; returns the number of changed rows."""
+        async with self._locked():
+            cursor = await self.conn.execute(sql, params)
+            try:
+                return cursor.rowcount
+            finally:
+                await cursor.close()
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run one INSERT and return the new row's id."""
+        async with self._locked():
+            cursor = await self.conn.execute(sql, params)
+            try:
+                if cursor.lastrowid is None:
+                    raise RuntimeError("INSERT did not produce a row id")
+                return cursor.lastrowid
+            finally:
+                await cursor.close()
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement for many parameter sets, atomically."""
+        async with self.transaction() as conn:
+            await conn.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._locked():
+            cursor = await self.conn.execute(sql, params)
+            try:
+                row: Row | None = await cursor.fetchone()
+                return row
+            finally:
+                await cursor.close()
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._locked():
+            rows = await self.conn.execute_fetchall(sql, params)
+            return list(rows)  # type: ignore[arg-type]
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def migrate(self, migrations: Sequence[Migration] | None = None) -> list[int]:
+        """Apply pending migrations; returns the versions that ran."""
+        async with self._locked():
+            return await apply_migrations(self.conn, migrations)
+
+    async def schema_version(self) -> int:
+        value = await self.fetchval("SELECT coalesce(max(version), 0) FROM schema_version")
+        return int(value or 0)
+
+
+def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return (
+            f"the database file {str(path)!r} is corrupt or not an SQLite database ({text}). "
+            "It was left untouched: restore it from a backup, or move it aside to start empty."
+        )
+    if "locked" in text or "busy" in text:
+        return (
+            f"the database file {str(path)!r} is locked by another process ({text}). "
+            "Stop the other Cliffhanger instance or tool using it, then start again."
+        )
+    if "readonly" in text or "read-only" in text:
+        return f"the database file {str(path)!r} is read-only ({text}). Make it writable, then start again."
+    return f"cannot use the database file {str(path)!r}: {text}"

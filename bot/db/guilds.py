@@ -1,0 +1,98 @@
+"""Per-server settings: one row in `guilds`, read through a small cache invalidated on every write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import Database, Row
+
+__all__ = ["GuildSettings", "GuildStore"]
+
+
+@dataclass(frozen=True, slots=True)
+class GuildSettings:
+    guild_id: int
+    timezone: str = "UTC"
+    show_name: str | None = None
+    moderator_role_id: int | None = None
+    announce_channel_id: int | None = None
+
+    @classmethod
+    def from_row(cls, row: Row) -> GuildSettings:
+        return cls(
+            guild_id=row["guild_id"],
+            timezone=row["timezone"],
+            show_name=row["show_name"],
+            moderator_role_id=row["moderator_role_id"],
+            announce_channel_id=row["announce_channel_id"],
+        )
+
+    @property
+    def show_label(self) -> str:
+        """The show's name for messages, or a neutral stand-in when none is set."""
+        return self.show_name or "the show"
+
+
+_COLUMNS = ("timezone", "show_name", "moderator_role_id", "announce_channel_id")
+
+
+class GuildStore:
+    """Reads and writes the `guilds` table. Every feature's rows hang off a guild row."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._cache: dict[int, GuildSettings] = {}
+        self._rows: set[int] = set()  # ids known to have a row, so ensure() skips the write
+
+    async def ensure(self, guild_id: int) -> None:
+        """Create the server's settings row with defaults if it does not exist yet."""
+        if guild_id in self._rows:
+            return
+        await self.db.execute("INSERT INTO guilds (guild_id) VALUES (?) ON CONFLICT DO NOTHING", (guild_id,))
+        self._rows.add(guild_id)
+
+    async def get(self, guild_id: int) -> GuildSettings:
+        """The server's settings; defaults when it has never been configured."""
+        cached = self._cache.get(guild_id)
+        if cached is not None:
+            return cached
+        row = await self.db.fetchone("SELECT * FROM guilds WHERE guild_id = ?", (guild_id,))
+        settings = GuildSettings.from_row(row) if row is not None else GuildSettings(guild_id)
+        self._cache[guild_id] = settings
+        return settings
+
+    async def update(self, guild_id: int, **changes: Any) -> GuildSettings:
+        """Set one or more columns (None clears), creating the row if needed; returns the new settings."""
+        unknown = set(changes) - set(_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown guild settings: {', '.join(sorted(unknown))}")
+        if not changes:
+            return await self.get(guild_id)
+        columns = list(changes)
+        assignments = ", ".join(f"{c} = excluded.{c}" for c in columns)
+        placeholders = ", ".join("?" for _ in columns)
+        self._cache.pop(guild_id, None)
+        await self.db.execute(
+            f"INSERT INTO guilds (guild_id, {', '.join(columns)}) VALUES (?, {placeholders}) "
+            f"ON CONFLICT (guild_id) DO UPDATE SET {assignments}, "
+            "updated_at = CAST(strftime('%s', 'now') AS INTEGER)",
+            (guild_id, *changes.values()),
+        )
+        self._cache.pop(guild_id, None)
+        self._rows.add(guild_id)
+        return await self.get(guild_id)
+
+    async def delete(self, guild_id: int) -> None:
+        """Forget a server and, through ON DELETE CASCADE, everything it owns."""
+        self._cache.pop(guild_id, None)
+        self._rows.discard(guild_id)
+        await self.db.execute("DELETE FROM guilds WHERE guild_id = ?", (guild_id,))
+
+    def invalidate(self, guild_id: int | None = None) -> None:
+        if guild_id is None:
+            self._cache.clear()
+            self._rows.clear()
+        else:
+            self._cache.pop(guild_id, None)
+            self._rows.discard(guild_id)

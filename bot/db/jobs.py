@@ -1,0 +1,265 @@
+"""SQL for the durable scheduler's `scheduled_jobs` table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from . import Database, Row
+
+__all__ = ["Job", "JobState", "JobStore", "NewJob"]
+
+JobState = Literal["pending", "sending", "sent", "skipped", "failed", "cancelled"]
+FINISHED_STATES: tuple[JobState, ...] = ("sent", "skipped", "failed", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One timed action, as stored."""
+
+    id: int
+    guild_id: int
+    kind: str
+    key: str
+    series: str | None
+    due_at: int
+    run_at: int
+    expires_at: int | None
+    payload: dict[str, Any]
+    state: JobState
+    attempts: int
+    reason: str | None = None
+    result: str | None = None
+    finished_at: int | None = None
+
+    @property
+    def nonce(self) -> str:
+        """A deterministic message nonce (at most 25 characters), the same on every retry."""
+        return f"ch{self.id}"
+
+    @classmethod
+    def from_row(cls, row: Row) -> Job:
+        return cls(
+            id=row["id"],
+            guild_id=row["guild_id"],
+            kind=row["kind"],
+            key=row["key"],
+            series=row["series"],
+            due_at=row["due_at"],
+            run_at=row["run_at"],
+            expires_at=row["expires_at"],
+            payload=json.loads(row["payload"]),
+            state=row["state"],
+            attempts=row["attempts"],
+            reason=row["reason"],
+            result=row["result"],
+            finished_at=row["finished_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """What an owner asks the scheduler to do; `key` is unique per server and kind."""
+
+    guild_id: int
+    kind: str
+    key: str
+    due_at: int
+    payload: dict[str, Any] = field(default_factory=dict)
+    series: str | None = None
+    expires_at: int | None = None
+
+
+class JobStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def upsert(self, jobs: Sequence[NewJob], now: int) -> int:
+        """Insert jobs, or re-time ones that are still pending. Finished rows are left alone, so
+        something already announced is never repeated. Returns how many rows were written."""
+        if not jobs:
+            return 0
+        written = 0
+        async with self.db.transaction(immediate=True) as conn:
+            for job in jobs:
+                cursor = await conn.execute(
+                    """
+                    INSERT INTO scheduled_jobs
+                        (guild_id, kind, key, series, due_at, run_at, expires_at, payload, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (guild_id, kind, key) DO UPDATE SET
+                        series = excluded.series,
+                        due_at = excluded.due_at,
+                        run_at = excluded.run_at,
+                        expires_at = excluded.expires_at,
+                        payload = excluded.payload
+                    WHERE scheduled_jobs.state = 'pending'
+                    """,
+                    (
+                        job.guild_id,
+                        job.kind,
+                        job.key,
+                        job.series,
+                        job.due_at,
+                        job.due_at,
+                        job.expires_at,
+                        json.dumps(job.payload, separators=(",", ":")),
+                        now,
+                    ),
+                )
+                written += cursor.rowcount
+                await cursor.close()
+        return written
+
+    async def cancel(self, guild_id: int, kind: str, key_prefix: str, reason: str, now: int) -> int:
+        """Cancel pending jobs whose key starts with `key_prefix`; returns how many."""
+        escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return await self.db.execute(
+            """
+            UPDATE scheduled_jobs SET state = 'cancelled', reason = ?, finished_at = ?
+            WHERE guild_id = ? AND kind = ? AND key LIKE ? ESCAPE '\\' AND state = 'pending'
+            """,
+            (reason, now, guild_id, kind, escaped + "%"),
+        )
+
+    async def get(self, guild_id: int, kind: str, key: str) -> Job | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM scheduled_jobs WHERE guild_id = ? AND kind = ? AND key = ?", (guild_id, kind, key)
+        )
+        return None if row is None else Job.from_row(row)
+
+    async def list_for(self, guild_id: int, kind: str, key_prefix: str) -> list[Job]:
+        """Every job of one owner (for example all milestones of one countdown), by due time."""
+        escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self.db.fetchall(
+            """
+            SELECT * FROM scheduled_jobs
+            WHERE guild_id = ? AND kind = ? AND key LIKE ? ESCAPE '\\'
+            ORDER BY due_at, id
+            """,
+            (guild_id, kind, escaped + "%"),
+        )
+        return [Job.from_row(r) for r in rows]
+
+    async def next_run_at(self) -> int | None:
+        """When the earliest pending job should run, or None when nothing is pending."""
+        value = await self.db.fetchval("SELECT min(run_at) FROM scheduled_jobs WHERE state = 'pending'")
+        return None if value is None else int(value)
+
+    async def count_pending(self, guild_id: int | None = None) -> int:
+        if guild_id is None:
+            value = await self.db.fetchval("SELECT count(*) FROM scheduled_jobs WHERE state = 'pending'")
+        else:
+            value = await self.db.fetchval(
+                "SELECT count(*) FROM scheduled_jobs WHERE guild_id = ? AND state = 'pending'", (guild_id,)
+            )
+        return int(value)
+
+    async def recover_sending(self) -> int:
+        """Put rows a crash left in 'sending' back to pending; they retry with their old nonce."""
+        return await self.db.execute("UPDATE scheduled_jobs SET state = 'pending' WHERE state = 'sending'")
+
+    async def claim_due(self, now: int, limit: int) -> tuple[list[Job], list[Job]]:
+        """Atomically claim up to `limit` due jobs (pending -> sending).
+
+        Before claiming, due jobs that a later due job of the same series supersedes, and jobs past
+        their `expires_at`, are recorded as skipped with a reason. Returns (claimed, skipped).
+        """
+        async with self.db.transaction(immediate=True) as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    "SELECT id FROM scheduled_jobs WHERE state = 'pending' AND run_at <= ? ORDER BY run_at, id LIMIT ?",
+                    (now, limit),
+                )
+            )
+            if not rows:
+                return [], []
+            ids = [r[0] for r in rows]
+            marks = ",".join("?" for _ in ids)
+            named = {f"i{n}": job_id for n, job_id in enumerate(ids)}
+            skipped_rows = list(
+                await conn.execute_fetchall(
+                    f"""
+                    UPDATE scheduled_jobs AS j SET
+                        state = 'skipped',
+                        finished_at = :now,
+                        reason = 'superseded by ' || (
+                            SELECT l.key FROM scheduled_jobs AS l
+                            WHERE l.guild_id = j.guild_id AND l.series = j.series
+                              AND l.due_at > j.due_at AND l.due_at <= :now
+                              AND l.state IN ('pending', 'sending', 'sent')
+                            ORDER BY l.due_at DESC LIMIT 1
+                        ) || ', which was also due'
+                    WHERE j.id IN ({",".join(":" + name for name in named)}) AND j.series IS NOT NULL
+                      AND EXISTS (
+                        SELECT 1 FROM scheduled_jobs AS l
+                        WHERE l.guild_id = j.guild_id AND l.series = j.series
+                          AND l.due_at > j.due_at AND l.due_at <= :now
+                          AND l.state IN ('pending', 'sending', 'sent')
+                      )
+                    RETURNING *
+                    """,
+                    {"now": now, **named},
+                )
+            )
+            expired_rows = list(
+                await conn.execute_fetchall(
+                    f"""
+                    UPDATE scheduled_jobs SET
+                        state = 'skipped',
+                        finished_at = ?,
+                        reason = 'expired: ' || (? - due_at) || ' s late, the limit was ' || (expires_at - due_at) || ' s'
+                    WHERE id IN ({marks}) AND state = 'pending' AND expires_at IS NOT NULL AND expires_at < ?
+                    RETURNING *
+                    """,
+                    (now, now, *ids, now),
+                )
+            )
+            claimed_rows = list(
+                await conn.execute_fetchall(
+                    f"""
+                    UPDATE scheduled_jobs SET state = 'sending', claimed_at = ?, attempts = attempts + 1
+                    WHERE id IN ({marks}) AND state = 'pending'
+                    RETURNING *
+                    """,
+                    (now, *ids),
+                )
+            )
+        claimed = sorted((Job.from_row(r) for r in claimed_rows), key=lambda j: (j.run_at, j.id))
+        skipped = [Job.from_row(r) for r in (*skipped_rows, *expired_rows)]
+        return claimed, skipped
+
+    async def finish(
+        self, job_id: int, state: JobState, now: int, *, reason: str | None = None, result: str | None = None
+    ) -> bool:
+        """Record the outcome of a claimed job. False if the row was no longer 'sending'."""
+        changed = await self.db.execute(
+            """
+            UPDATE scheduled_jobs SET state = ?, finished_at = ?, reason = ?, result = ?
+            WHERE id = ? AND state = 'sending'
+            """,
+            (state, now, reason, result, job_id),
+        )
+        return changed == 1
+
+    async def retry_later(self, job_id: int, run_at: int, reason: str) -> bool:
+        """Return a claimed job to pending, to run again at `run_at`."""
+        changed = await self.db.execute(
+            "UPDATE scheduled_jobs SET state = 'pending', run_at = ?, reason = ? WHERE id = ? AND state = 'sending'",
+            (run_at, reason, job_id),
+        )
+        return changed == 1
+
+    async def history(self, guild_id: int, limit: int = 50) -> list[Job]:
+        """The server's most recently finished jobs, newest first."""
+        rows = await self.db.fetchall(
+            f"""
+            SELECT * FROM scheduled_jobs
+            WHERE guild_id = ? AND state IN ({",".join("?" for _ in FINISHED_STATES)})
+            ORDER BY finished_at DESC, id DESC LIMIT ?
+            """,
+            (guild_id, *FINISHED_STATES, limit),
+        )
+        return [Job.from_row(r) for r in rows]

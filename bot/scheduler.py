@@ -1,0 +1,305 @@
+"""Durable timers: one task sleeps until the earliest pending row, claims what is due and runs it.
+
+The database is the truth. A job goes pending -> sending (claimed atomically) -> sent, skipped or
+failed, each with a recorded reason. Handlers are registered per kind by the cog that owns them and
+send with `job.nonce`, so a job retried after a crash between send and mark is dropped by Discord as
+a duplicate. Nothing is deleted; nothing is dropped without a reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol
+
+import aiohttp
+import discord
+
+from .db.jobs import Job, JobStore, NewJob
+
+__all__ = [
+    "Clock",
+    "Handler",
+    "JobFailed",
+    "JobRetry",
+    "JobSkipped",
+    "Scheduler",
+    "SystemClock",
+]
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Job], Awaitable[str | None]]
+
+MAX_SLEEP = 86_400.0  # asyncio sleeps of weeks drift; wake at least daily and look again
+DEFAULT_MAX_ATTEMPTS = 8
+BACKOFF_BASE = 5  # seconds; doubled per attempt
+BACKOFF_CAP = 900
+
+
+class Clock(Protocol):
+    """Where the scheduler gets time from; tests substitute a manual clock."""
+
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+class JobSkipped(Exception):  # noqa: N818 - an outcome, not an error
+    """Raised by a handler when the job no longer applies (its countdown was deleted, say)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class JobFailed(Exception):
+    """Raised by a handler when retrying cannot help (a deleted channel, a removed permission)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class JobRetry(Exception):  # noqa: N818 - a request, not an error
+    """Raised by a handler for a transient failure; the job runs again after a backoff."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def describe_http_error(exc: discord.HTTPException) -> str:
+    """A short, log-safe reason for a failed Discord request, e.g. '403 Missing Permissions (50013)'."""
+    text = exc.text or exc.response.reason or "error"
+    return f"{exc.status} {text} ({exc.code})" if exc.code else f"{exc.status} {text}"
+
+
+class Scheduler:
+    """The one dispatcher. Start it in setup_hook, stop it in close()."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        clock: Clock | None = None,
+        max_in_flight: int = 50,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        gate: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        self.store = store
+        self._gate = gate  # awaited before the first claim (the bot waits for its guild cache)
+        self.clock: Clock = clock or SystemClock()
+        self.max_in_flight = max_in_flight
+        self.max_attempts = max_attempts
+        self._handlers: dict[str, Handler] = {}
+        self._skip_listeners: dict[str, Callable[[Job], Awaitable[None]]] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._slot_freed = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # -- registration --------------------------------------------------------------------------
+    def register(self, kind: str, handler: Handler) -> None:
+        """Route due jobs of `kind` to `handler`. One handler per kind."""
+        if kind in self._handlers and self._handlers[kind] is not handler:
+            raise ValueError(f"a handler for job kind {kind!r} is already registered")
+        self._handlers[kind] = handler
+
+    def unregister(self, kind: str) -> None:
+        self._handlers.pop(kind, None)
+
+    def on_skipped(self, kind: str, listener: Callable[[Job], Awaitable[None]]) -> None:
+        """Be told when the scheduler itself skips a job of `kind` (superseded or expired)."""
+        self._skip_listeners[kind] = listener
+
+    # -- writing -------------------------------------------------------------------------------
+    async def schedule(self, jobs: Iterable[NewJob]) -> int:
+        """Add or re-time jobs (finished ones are kept as they are) and wake the dispatcher."""
+        written = await self.store.upsert(list(jobs), int(self.clock.now()))
+        if written:
+            self.wake()
+        return written
+
+    async def cancel(self, guild_id: int, kind: str, key_prefix: str, reason: str) -> int:
+        """Cancel the pending jobs of one owner, recording why."""
+        count = await self.store.cancel(guild_id, kind, key_prefix, reason, int(self.clock.now()))
+        if count:
+            self.wake()
+        return count
+
+    def wake(self) -> None:
+        """Make the dispatcher look at the table again (a row was added or moved)."""
+        self._wake.set()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        if self.running:
+            return
+        recovered = await self.store.recover_sending()
+        if recovered:
+            log.info("re-queued %d job(s) left mid-send by the last run; they retry with the same nonce", recovered)
+        self._task = asyncio.create_task(self._run(), name="cliffhanger-scheduler")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop claiming, let running jobs finish for `grace` seconds, then cancel the rest.
+
+        A cancelled job stays in 'sending' and is retried with its nonce on the next start.
+        """
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._in_flight:
+            _done, pending = await asyncio.wait(set(self._in_flight), timeout=grace)
+            for straggler in pending:
+                straggler.cancel()
+            if pending:
+                await asyncio.wait(pending)
+
+    async def wait_idle(self) -> None:
+        """Wait until no job is running (tests and benchmarks use this)."""
+        await self._idle.wait()
+
+    # -- the loop ------------------------------------------------------------------------------
+    async def _run(self) -> None:
+        if self._gate is not None:
+            await self._gate()
+        while True:
+            try:
+                await self._tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The database was busy or a query failed: log, back off briefly, keep going.
+                log.exception("scheduler tick failed; retrying in 1 s")
+                await self._wait(1.0)
+
+    async def _tick(self) -> None:
+        free = self.max_in_flight - len(self._in_flight)
+        if free <= 0:
+            self._slot_freed.clear()
+            await self._slot_freed.wait()
+            return
+        self._wake.clear()
+        next_run = await self.store.next_run_at()
+        now = self.clock.now()
+        if next_run is None:
+            await self._wait(MAX_SLEEP)
+            return
+        if next_run > now:
+            await self._wait(min(next_run - now, MAX_SLEEP))
+            return
+        claimed, skipped = await self.store.claim_due(int(now), free)
+        for job in skipped:
+            log.info("job %s/%s skipped: %s", job.kind, job.key, job.reason)
+            listener = self._skip_listeners.get(job.kind)
+            if listener is not None:
+                self._spawn(self._notify_skip(listener, job))
+        for job in claimed:
+            self._spawn(self._execute(job))
+
+    async def _wait(self, timeout: float) -> None:
+        """Sleep for `timeout` on the clock, or until woken, whichever comes first."""
+        sleeper = asyncio.ensure_future(self.clock.sleep(timeout))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._in_flight.add(task)
+        self._idle.clear()
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._slot_freed.set()
+        if not self._in_flight:
+            self._idle.set()
+
+    async def _notify_skip(self, listener: Callable[[Job], Awaitable[None]], job: Job) -> None:
+        try:
+            await listener(job)
+        except Exception:
+            log.exception("skip listener for %s/%s raised", job.kind, job.key)
+
+    async def _execute(self, job: Job) -> None:
+        handler = self._handlers.get(job.kind)
+        now = int(self.clock.now())
+        if handler is None:
+            await self._retry(job, f"no handler is registered for {job.kind!r} yet", retry_after=60)
+            return
+        try:
+            result = await handler(job)
+        except JobSkipped as exc:
+            await self.store.finish(job.id, "skipped", int(self.clock.now()), reason=exc.reason)
+            log.info("job %s/%s skipped by its handler: %s", job.kind, job.key, exc.reason)
+        except JobFailed as exc:
+            await self.store.finish(job.id, "failed", int(self.clock.now()), reason=exc.reason)
+            log.warning("job %s/%s failed: %s", job.kind, job.key, exc.reason)
+        except JobRetry as exc:
+            await self._retry(job, exc.reason, retry_after=exc.retry_after)
+        except discord.RateLimited as exc:
+            await self._retry(job, f"rate limited for {exc.retry_after:.1f} s", retry_after=exc.retry_after)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            await self.store.finish(job.id, "failed", int(self.clock.now()), reason=describe_http_error(exc))
+            log.warning("job %s/%s failed: %s", job.kind, job.key, describe_http_error(exc))
+        except discord.DiscordServerError as exc:
+            await self._retry(job, describe_http_error(exc))
+        except discord.HTTPException as exc:
+            if exc.status == 429:
+                await self._retry(job, describe_http_error(exc))
+            else:
+                await self.store.finish(job.id, "failed", int(self.clock.now()), reason=describe_http_error(exc))
+                log.warning("job %s/%s failed: %s", job.kind, job.key, describe_http_error(exc))
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            await self._retry(job, f"network error: {type(exc).__name__}")
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            incident = secrets.token_hex(4)
+            log.exception("job %s/%s raised (incident %s)", job.kind, job.key, incident)
+            await self.store.finish(
+                job.id, "failed", int(self.clock.now()), reason=f"internal error, incident {incident}"
+            )
+        else:
+            await self.store.finish(job.id, "sent", int(self.clock.now()), result=result)
+            log.debug("job %s/%s sent %.3f s after due", job.kind, job.key, now - job.due_at)
+
+    async def _retry(self, job: Job, reason: str, *, retry_after: float | None = None) -> None:
+        now = self.clock.now()
+        if job.attempts >= self.max_attempts:
+            await self.store.finish(
+                job.id, "failed", int(now), reason=f"gave up after {job.attempts} attempts: {reason}"
+            )
+            log.warning("job %s/%s gave up after %d attempts: %s", job.kind, job.key, job.attempts, reason)
+            return
+        delay = retry_after if retry_after is not None else min(BACKOFF_BASE * 2 ** (job.attempts - 1), BACKOFF_CAP)
+        run_at = int(now + max(1.0, delay) + 0.999)
+        await self.store.retry_later(job.id, run_at, reason)
+        log.info("job %s/%s will retry at %d: %s", job.kind, job.key, run_at, reason)
+        self.wake()

@@ -1,0 +1,160 @@
+"""Run Cliffhanger: `python main.py` starts the bot; `check`, `migrate` and `backup PATH` are offline tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+import aiohttp
+import discord
+
+from bot import create_bot
+from bot.config import ConfigError, Settings, check_database_path
+from bot.db import Database, DatabaseError, load_migrations
+from bot.logs import setup_logging
+
+log = logging.getLogger("cliffhanger")
+
+EXIT_CONFIG = 2
+
+
+class Fatal(Exception):
+    """Ends the run with one line on stderr and exit code 2."""
+
+
+async def run_bot(settings: Settings) -> None:
+    bot = create_bot(settings)
+    loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+    assert main_task is not None  # noqa: S101 - we are inside asyncio.run
+    with contextlib.suppress(NotImplementedError):  # Windows has no add_signal_handler
+        loop.add_signal_handler(signal.SIGTERM, main_task.cancel)
+    try:
+        async with bot:
+            await bot.start(settings.discord_token)
+    except discord.LoginFailure:
+        raise Fatal(
+            "DISCORD_TOKEN was rejected by Discord (401 Unauthorized): reset the token in Developer Portal > "
+            "your app > Bot, then paste the new one into .env."
+        ) from None
+    except discord.PrivilegedIntentsRequired:
+        raise Fatal(
+            "MESSAGE_CONTENT_INTENT is true but the Message Content intent is off for this application: turn it on "
+            "in Developer Portal > your app > Bot > Privileged Gateway Intents, or set MESSAGE_CONTENT_INTENT=false."
+        ) from None
+    except DatabaseError as exc:
+        raise Fatal(f"DATABASE_PATH: {exc}") from None
+    except aiohttp.ClientConnectorError as exc:
+        raise Fatal(f"cannot reach Discord ({exc.os_error}): check this machine's internet connection.") from None
+    except asyncio.CancelledError:
+        log.info("stopped")
+
+
+async def migrate(settings: Settings) -> list[int]:
+    db = Database(settings.database_path)
+    try:
+        await db.open()
+        return await db.migrate()
+    except DatabaseError as exc:
+        raise Fatal(f"DATABASE_PATH: {exc}") from None
+    finally:
+        await db.close()
+
+
+def check(settings: Settings) -> str:
+    """Validate the configuration and the database file without connecting to Discord."""
+    path = settings.database_path
+    newest = load_migrations()[-1].version
+    if not path.exists():
+        return f"configuration OK; {path} does not exist yet and will be created at schema version {newest}"
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            integrity = conn.execute("PRAGMA quick_check").fetchone()[0]
+            has_table = conn.execute(
+                "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version'"
+            ).fetchone()
+            version = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0] if has_table else 0
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise Fatal(
+            f"DATABASE_PATH: {path} is not a usable SQLite database ({exc}); it was not changed. "
+            "Restore it from a backup or move it aside."
+        ) from None
+    if integrity != "ok":
+        raise Fatal(f"DATABASE_PATH: {path} failed SQLite's integrity check ({integrity}); restore it from a backup.")
+    if version > newest:
+        raise Fatal(f"DATABASE_PATH: {path} is at schema version {version}, newer than this code ({newest}).")
+    pending = newest - version
+    state = "up to date" if not pending else f"{pending} migration(s) pending; they run at start-up or with `migrate`"
+    return f"configuration OK; {path} is at schema version {version} ({state})"
+
+
+def backup(settings: Settings, target: Path) -> str:
+    """Copy the live database with SQLite's online backup API; safe while the bot runs."""
+    source_path = settings.database_path
+    if not source_path.exists():
+        raise Fatal(f"DATABASE_PATH: {source_path} does not exist, so there is nothing to back up.")
+    if target.exists():
+        raise Fatal(f"backup: {target} already exists; choose a new file name so no backup is overwritten.")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+        dest = sqlite3.connect(target)
+        try:
+            source.backup(dest)
+        finally:
+            dest.close()
+            source.close()
+    except (sqlite3.Error, OSError) as exc:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise Fatal(f"backup: could not write {target}: {exc}") from None
+    return f"backed up {source_path} to {target} ({target.stat().st_size} bytes)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python main.py", description="Cliffhanger, a Discord bot for TV-show fan servers.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="start the bot (the default)")
+    sub.add_parser("check", help="validate the configuration and the database without connecting")
+    sub.add_parser("migrate", help="apply pending database migrations and exit")
+    backup_parser = sub.add_parser("backup", help="copy the database to PATH while the bot may be running")
+    backup_parser.add_argument("path", type=Path, help="the new backup file, for example data/backups/2025-01-17.db")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        settings = Settings.from_env(require_token=command in ("run", "check"))
+        if command != "backup":
+            check_database_path(settings.database_path)
+        setup_logging(settings.log_level, secrets=[settings.discord_token])
+        if command == "run":
+            asyncio.run(run_bot(settings))
+        elif command == "check":
+            print(check(settings))  # noqa: T201 - a command-line report
+        elif command == "migrate":
+            applied = asyncio.run(migrate(settings))
+            print(f"applied migrations {applied}" if applied else "the database is up to date")  # noqa: T201
+        else:
+            print(backup(settings, args.path))  # noqa: T201
+    except (ConfigError, Fatal) as exc:
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

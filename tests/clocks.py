@@ -1,0 +1,58 @@
+"""Clocks for tests: a manual one for unit tests, and a shifted wall clock for end-to-end runs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+
+class ManualClock:
+    """Time stands still until `advance()`; sleepers wake when their deadline passes."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self._now = start
+        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+
+    def now(self) -> float:
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self._now + max(0.0, seconds), fut))
+        try:
+            await fut
+        finally:
+            self._sleepers = [(t, f) for t, f in self._sleepers if f is not fut]
+
+    async def advance(self, seconds: float) -> None:
+        self._now += seconds
+        for deadline, fut in list(self._sleepers):
+            if deadline <= self._now and not fut.done():
+                fut.set_result(None)
+        # let the woken tasks run
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+
+class ShiftedClock:
+    """Wall-clock time plus an offset that tests can jump forward ("three days later")."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self._jumped = asyncio.Event()
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    async def sleep(self, seconds: float) -> None:
+        jumped = asyncio.ensure_future(self._jumped.wait())
+        try:
+            await asyncio.wait({jumped}, timeout=seconds)
+        finally:
+            jumped.cancel()
+
+    def jump(self, seconds: float) -> None:
+        """Move time forward; every sleeper wakes and looks again."""
+        self.offset += seconds
+        self._jumped.set()
+        self._jumped = asyncio.Event()
