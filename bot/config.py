@@ -76,7 +76,9 @@ class Settings:
             database_path=database_path,
             dev_guild_id=_parse_guild_id(values.get("DEV_GUILD_ID", "")),
             log_level=_parse_log_level(values.get("LOG_LEVEL", "")),
-            message_content_intent=_parse_bool("MESSAGE_CONTENT_INTENT", values.get("MESSAGE_CONTENT_INTENT", "")),
+            message_content_intent=_parse_bool(
+                "MESSAGE_CONTENT_INTENT", values.get("MESSAGE_CONTENT_INTENT", "")
+            ),
         )
 
     @property
@@ -100,7 +102,9 @@ def _parse_guild_id(raw: str) -> int | None:
 def _parse_log_level(raw: str) -> str:
     level = raw.strip().upper() or "INFO"
     if level not in LOG_LEVELS:
-        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw.strip()!r}: for example LOG_LEVEL=INFO.")
+        raise ConfigError(
+            f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw.strip()!r}: for example LOG_LEVEL=INFO."
+        )
     return level
 
 

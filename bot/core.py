@@ -22,7 +22,7 @@ from .db.jobs import JobStore
 from .errors import report_error
 from .scheduler import Clock, Scheduler
 
-__all__ = ["Cliffhanger", "CliffTree"]
+__all__ = ["CliffTree", "Cliffhanger"]
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class CliffTree(app_commands.CommandTree["Cliffhanger"]):
     async def on_error(
         self, interaction: discord.Interaction[Cliffhanger], error: app_commands.AppCommandError
     ) -> None:
-        await report_error(interaction, error)  # type: ignore[arg-type]
+        await report_error(interaction, error)
 
 
 class Cliffhanger(commands.Bot):
@@ -86,10 +86,16 @@ class Cliffhanger(commands.Bot):
 
     def discover_extensions(self) -> list[str]:
         """Every module or package directly under cogs/."""
-        return sorted(f"{cogs.__name__}.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_"))
+        return sorted(
+            f"{cogs.__name__}.{m.name}"
+            for m in pkgutil.iter_modules(cogs.__path__)
+            if not m.name.startswith("_")
+        )
 
     async def load_cogs(self) -> None:
-        for name in self.extensions_to_load if self.extensions_to_load is not None else self.discover_extensions():
+        for name in (
+            self.extensions_to_load if self.extensions_to_load is not None else self.discover_extensions()
+        ):
             try:
                 await self.load_extension(name)
             except Exception as exc:

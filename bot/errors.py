@@ -33,7 +33,11 @@ class NotModerator(app_commands.CheckFailure):
     """The member is neither a Manage Server holder nor in the configured moderator role."""
 
     def __init__(self, role_mention: str | None) -> None:
-        who = "Manage Server permission" if role_mention is None else f"Manage Server permission or the {role_mention} role"
+        who = (
+            "Manage Server permission"
+            if role_mention is None
+            else f"Manage Server permission or the {role_mention} role"
+        )
         super().__init__(f"Only moderators can do that: it needs the {who}.")
         self.message = str(self)
 
@@ -71,15 +75,26 @@ def _describe(error: Exception) -> tuple[str, str | None] | None:
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command only works inside a server, not in direct messages.", None
     if isinstance(error, app_commands.MissingPermissions):
-        return f"You need {_join([p.replace('_', ' ').title() for p in error.missing_permissions])} to do that.", None
+        return (
+            f"You need {_join([p.replace('_', ' ').title() for p in error.missing_permissions])} to do that.",
+            None,
+        )
     if isinstance(error, app_commands.BotMissingPermissions):
-        return BotMissingPermissions("this channel", [p.replace("_", " ").title() for p in error.missing_permissions]).message, None
+        return BotMissingPermissions(
+            "this channel", [p.replace("_", " ").title() for p in error.missing_permissions]
+        ).message, None
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down: try again in {error.retry_after:.0f} s.", None
     if isinstance(error, app_commands.TransformerError):
-        return f"I couldn't understand `{error.value}` as a {error.type.name.lower().replace('_', ' ')}.", None
+        return (
+            f"I couldn't understand `{error.value}` as a {error.type.name.lower().replace('_', ' ')}.",
+            None,
+        )
     if isinstance(error, app_commands.CommandNotFound):
-        return "That command no longer exists; Discord may still be showing an old list. Try again in a minute.", None
+        return (
+            "That command no longer exists; Discord may still be showing an old list. Try again in a minute.",
+            None,
+        )
     if isinstance(error, app_commands.CommandSignatureMismatch):
         return "That command changed since Discord last loaded it. Try again in a minute.", None
     if isinstance(error, app_commands.CheckFailure):
@@ -93,7 +108,11 @@ async def report_error(interaction: discord.Interaction[discord.Client], error: 
     if described is None:
         incident = secrets.token_hex(4)
         original = getattr(error, "original", None) or error.__cause__ or error
-        command = interaction.command.qualified_name if interaction.command else interaction.data and interaction.data.get("custom_id")
+        command = (
+            interaction.command.qualified_name
+            if interaction.command
+            else interaction.data and interaction.data.get("custom_id")
+        )
         log.error(
             "incident %s: unexpected error in %s (guild %s, user %s)",
             incident,

@@ -6,6 +6,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterable
+from typing import TextIO
 
 __all__ = ["RedactingFilter", "setup_logging"]
 
@@ -41,10 +42,14 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: int | str, secrets: Iterable[str] = (), stream: object = None) -> logging.Handler:
+def setup_logging(
+    level: int | str, secrets: Iterable[str] = (), stream: TextIO | None = None
+) -> logging.Handler:
     """Log to stderr (or `stream`) with timestamps, redacting `secrets`; returns the handler."""
-    handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[call-overload]
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-8s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"))
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)-8s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+    )
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     root.handlers = [h for h in root.handlers if not getattr(h, "_cliffhanger", False)]
@@ -52,5 +57,7 @@ def setup_logging(level: int | str, secrets: Iterable[str] = (), stream: object 
     root.addHandler(handler)
     root.setLevel(level)
     # discord.py's HTTP debug lines include request bodies; keep them out unless asked for.
-    logging.getLogger("discord.http").setLevel(max(logging.INFO, logging.getLevelName(level) if isinstance(level, str) else level))
+    logging.getLogger("discord.http").setLevel(
+        max(logging.INFO, logging.getLevelName(level) if isinstance(level, str) else level)
+    )
     return handler

@@ -14,7 +14,8 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 import aiohttp
 import discord
@@ -57,7 +58,7 @@ class SystemClock:
         await asyncio.sleep(seconds)
 
 
-class JobSkipped(Exception):  # noqa: N818 - an outcome, not an error
+class JobSkipped(Exception):
     """Raised by a handler when the job no longer applies (its countdown was deleted, say)."""
 
     def __init__(self, reason: str) -> None:
@@ -73,7 +74,7 @@ class JobFailed(Exception):
         self.reason = reason
 
 
-class JobRetry(Exception):  # noqa: N818 - a request, not an error
+class JobRetry(Exception):
     """Raised by a handler for a transient failure; the job runs again after a backoff."""
 
     def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
@@ -86,6 +87,37 @@ def describe_http_error(exc: discord.HTTPException) -> str:
     """A short, log-safe reason for a failed Discord request, e.g. '403 Missing Permissions (50013)'."""
     text = exc.text or exc.response.reason or "error"
     return f"{exc.status} {text} ({exc.code})" if exc.code else f"{exc.status} {text}"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a handler's exception means for its job."""
+
+    state: Literal["skipped", "failed"] = "failed"
+    reason: str = ""
+    retry: bool = False
+    retry_after: float | None = None
+    incident: bool = False
+
+
+def classify_failure(exc: Exception) -> Outcome:
+    """Transient errors retry with backoff; refusals fail with Discord's reason; bugs get an incident id."""
+    if isinstance(exc, JobSkipped):
+        return Outcome("skipped", exc.reason)
+    if isinstance(exc, JobFailed):
+        return Outcome("failed", exc.reason)
+    if isinstance(exc, JobRetry):
+        return Outcome(reason=exc.reason, retry=True, retry_after=exc.retry_after)
+    if isinstance(exc, discord.RateLimited):
+        return Outcome(
+            reason=f"rate limited for {exc.retry_after:.1f} s", retry=True, retry_after=exc.retry_after
+        )
+    if isinstance(exc, discord.HTTPException):
+        transient = isinstance(exc, discord.DiscordServerError) or exc.status == 429
+        return Outcome(reason=describe_http_error(exc), retry=transient)
+    if isinstance(exc, aiohttp.ClientError | TimeoutError | OSError):
+        return Outcome(reason=f"network error: {type(exc).__name__}", retry=True)
+    return Outcome(reason=f"internal error, incident {secrets.token_hex(4)}", incident=True)
 
 
 class Scheduler:
@@ -157,7 +189,9 @@ class Scheduler:
             return
         recovered = await self.store.recover_sending()
         if recovered:
-            log.info("re-queued %d job(s) left mid-send by the last run; they retry with the same nonce", recovered)
+            log.info(
+                "re-queued %d job(s) left mid-send by the last run; they retry with the same nonce", recovered
+            )
         self._task = asyncio.create_task(self._run(), name="cliffhanger-scheduler")
 
     async def stop(self, grace: float = 5.0) -> None:
@@ -219,9 +253,9 @@ class Scheduler:
         for job in claimed:
             self._spawn(self._execute(job))
 
-    async def _wait(self, timeout: float) -> None:
-        """Sleep for `timeout` on the clock, or until woken, whichever comes first."""
-        sleeper = asyncio.ensure_future(self.clock.sleep(timeout))
+    async def _wait(self, seconds: float) -> None:
+        """Sleep for `seconds` on the clock, or until woken, whichever comes first."""
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
         waker = asyncio.ensure_future(self._wake.wait())
         try:
             await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
@@ -249,46 +283,33 @@ class Scheduler:
 
     async def _execute(self, job: Job) -> None:
         handler = self._handlers.get(job.kind)
-        now = int(self.clock.now())
         if handler is None:
             await self._retry(job, f"no handler is registered for {job.kind!r} yet", retry_after=60)
             return
         try:
             result = await handler(job)
-        except JobSkipped as exc:
-            await self.store.finish(job.id, "skipped", int(self.clock.now()), reason=exc.reason)
-            log.info("job %s/%s skipped by its handler: %s", job.kind, job.key, exc.reason)
-        except JobFailed as exc:
-            await self.store.finish(job.id, "failed", int(self.clock.now()), reason=exc.reason)
-            log.warning("job %s/%s failed: %s", job.kind, job.key, exc.reason)
-        except JobRetry as exc:
-            await self._retry(job, exc.reason, retry_after=exc.retry_after)
-        except discord.RateLimited as exc:
-            await self._retry(job, f"rate limited for {exc.retry_after:.1f} s", retry_after=exc.retry_after)
-        except (discord.Forbidden, discord.NotFound) as exc:
-            await self.store.finish(job.id, "failed", int(self.clock.now()), reason=describe_http_error(exc))
-            log.warning("job %s/%s failed: %s", job.kind, job.key, describe_http_error(exc))
-        except discord.DiscordServerError as exc:
-            await self._retry(job, describe_http_error(exc))
-        except discord.HTTPException as exc:
-            if exc.status == 429:
-                await self._retry(job, describe_http_error(exc))
-            else:
-                await self.store.finish(job.id, "failed", int(self.clock.now()), reason=describe_http_error(exc))
-                log.warning("job %s/%s failed: %s", job.kind, job.key, describe_http_error(exc))
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            await self._retry(job, f"network error: {type(exc).__name__}")
         except asyncio.CancelledError:
-            raise
-        except Exception:
-            incident = secrets.token_hex(4)
-            log.exception("job %s/%s raised (incident %s)", job.kind, job.key, incident)
-            await self.store.finish(
-                job.id, "failed", int(self.clock.now()), reason=f"internal error, incident {incident}"
-            )
+            raise  # shutting down: the row stays 'sending' and is retried with its nonce
+        except Exception as exc:
+            outcome = classify_failure(exc)
+            if outcome.retry:
+                await self._retry(job, outcome.reason, retry_after=outcome.retry_after)
+                return
+            if outcome.state == "failed" and outcome.incident:
+                log.error("job %s/%s raised (%s)", job.kind, job.key, outcome.reason, exc_info=exc)
+            else:
+                log.log(
+                    logging.INFO if outcome.state == "skipped" else logging.WARNING,
+                    "job %s/%s %s: %s",
+                    job.kind,
+                    job.key,
+                    outcome.state,
+                    outcome.reason,
+                )
+            await self.store.finish(job.id, outcome.state, int(self.clock.now()), reason=outcome.reason)
         else:
             await self.store.finish(job.id, "sent", int(self.clock.now()), result=result)
-            log.debug("job %s/%s sent %.3f s after due", job.kind, job.key, now - job.due_at)
+            log.debug("job %s/%s sent %.3f s after due", job.kind, job.key, self.clock.now() - job.due_at)
 
     async def _retry(self, job: Job, reason: str, *, retry_after: float | None = None) -> None:
         now = self.clock.now()
@@ -298,7 +319,11 @@ class Scheduler:
             )
             log.warning("job %s/%s gave up after %d attempts: %s", job.kind, job.key, job.attempts, reason)
             return
-        delay = retry_after if retry_after is not None else min(BACKOFF_BASE * 2 ** (job.attempts - 1), BACKOFF_CAP)
+        delay = (
+            retry_after
+            if retry_after is not None
+            else min(BACKOFF_BASE * 2 ** (job.attempts - 1), BACKOFF_CAP)
+        )
         run_at = int(now + max(1.0, delay) + 0.999)
         await self.store.retry_later(job.id, run_at, reason)
         log.info("job %s/%s will retry at %d: %s", job.kind, job.key, run_at, reason)

@@ -82,7 +82,10 @@ def suggest_zones(name: str, limit: int = 3) -> list[str]:
     if not close:
         # "new york" -> America/New_York: match the city part alone.
         cities = {key.rsplit("/", 1)[-1]: key for key in table}
-        close = [cities[c] for c in difflib.get_close_matches(folded.rsplit("/", 1)[-1], cities.keys(), n=limit, cutoff=0.7)]
+        close = [
+            cities[c]
+            for c in difflib.get_close_matches(folded.rsplit("/", 1)[-1], cities.keys(), n=limit, cutoff=0.7)
+        ]
     return [table[c] for c in close]
 
 

@@ -21,12 +21,14 @@ class SettingsSection(Protocol):
 class ReportingView(discord.ui.View):
     """A view whose item errors reach the member as an ephemeral message, like command errors."""
 
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /) -> None:
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
         await report_error(interaction, error)
 
 
 class ReportingModal(discord.ui.Modal):
     """A modal whose submit errors reach the member as an ephemeral message."""
 
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
         await report_error(interaction, error)

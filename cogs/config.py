@@ -25,7 +25,11 @@ ANNOUNCE_CHANNEL_TYPES = [discord.ChannelType.text, discord.ChannelType.news]
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
-class Config(commands.GroupCog, group_name="config", group_description="Cliffhanger's settings for this server (moderators)"):
+class Config(
+    commands.GroupCog,
+    group_name="config",
+    group_description="Cliffhanger's settings for this server (moderators)",
+):
     """Server settings. Every subcommand re-checks moderator status when it runs."""
 
     def __init__(self, bot: Cliffhanger) -> None:
@@ -47,7 +51,9 @@ class Config(commands.GroupCog, group_name="config", group_description="Cliffhan
         zone = resolve_zone(settings.timezone)
         local = dt.datetime.now(zone)
         embed = discord.Embed(title="Cliffhanger settings", colour=discord.Colour.blurple())
-        embed.add_field(name="Show", value=discord.utils.escape_markdown(settings.show_name or "not set"), inline=True)
+        embed.add_field(
+            name="Show", value=discord.utils.escape_markdown(settings.show_name or "not set"), inline=True
+        )
         embed.add_field(
             name="Timezone", value=f"{settings.timezone} (now {local:%a %H:%M}, UTC{local:%z})", inline=True
         )
@@ -59,9 +65,13 @@ class Config(commands.GroupCog, group_name="config", group_description="Cliffhan
             else "not set (Manage Server holders only)",
             inline=False,
         )
-        embed.add_field(name="Announcements", value=self.describe_channel(guild, settings.announce_channel_id), inline=False)
+        embed.add_field(
+            name="Announcements",
+            value=self.describe_channel(guild, settings.announce_channel_id),
+            inline=False,
+        )
         for cog in self.bot.cogs.values():
-            if isinstance(cog, SettingsSection) and cog is not self:
+            if isinstance(cog, SettingsSection):
                 for name, value in await cog.settings_fields(guild):
                     embed.add_field(name=name, value=value, inline=False)
         embed.set_footer(text="Change these with the other /config commands.")
@@ -79,9 +89,13 @@ class Config(commands.GroupCog, group_name="config", group_description="Cliffhan
             return f"{channel.mention} \N{WARNING SIGN} I'm missing {', '.join(missing)} there"
         return channel.mention
 
-    @app_commands.command(name="timezone", description="Set the timezone that times typed in this server are read in")
+    @app_commands.command(
+        name="timezone", description="Set the timezone that times typed in this server are read in"
+    )
     @app_commands.describe(zone="An IANA timezone name, for example America/New_York or Europe/London")
-    async def timezone(self, interaction: discord.Interaction[Cliffhanger], zone: app_commands.Range[str, 1, 64]) -> None:
+    async def timezone(
+        self, interaction: discord.Interaction[Cliffhanger], zone: app_commands.Range[str, 1, 64]
+    ) -> None:
         assert interaction.guild_id is not None  # noqa: S101 - guild_only
         tz = resolve_zone(zone)
         await self.bot.guild_store.update(interaction.guild_id, timezone=tz.key)
@@ -100,19 +114,26 @@ class Config(commands.GroupCog, group_name="config", group_description="Cliffhan
 
     @app_commands.command(name="show-name", description="Set the name of the show this server follows")
     @app_commands.describe(name="The show's name as fans write it, for example Severance")
-    async def show_name(self, interaction: discord.Interaction[Cliffhanger], name: app_commands.Range[str, 1, 100]) -> None:
+    async def show_name(
+        self, interaction: discord.Interaction[Cliffhanger], name: app_commands.Range[str, 1, 100]
+    ) -> None:
         assert interaction.guild_id is not None  # noqa: S101 - guild_only
         cleaned = " ".join(name.split())
         if not cleaned:
             raise UserError("The show's name cannot be blank.", example="/config show-name name:Severance")
         await self.bot.guild_store.update(interaction.guild_id, show_name=cleaned)
         await interaction.response.send_message(
-            f"\N{WHITE HEAVY CHECK MARK} This server follows **{discord.utils.escape_markdown(cleaned)}**.", ephemeral=True
+            f"\N{WHITE HEAVY CHECK MARK} This server follows **{discord.utils.escape_markdown(cleaned)}**.",
+            ephemeral=True,
         )
 
-    @app_commands.command(name="moderator-role", description="Let a role run moderator commands (leave empty to clear)")
+    @app_commands.command(
+        name="moderator-role", description="Let a role run moderator commands (leave empty to clear)"
+    )
     @app_commands.describe(role="Members with this role count as moderators; leave it out to clear it")
-    async def moderator_role(self, interaction: discord.Interaction[Cliffhanger], role: discord.Role | None = None) -> None:
+    async def moderator_role(
+        self, interaction: discord.Interaction[Cliffhanger], role: discord.Role | None = None
+    ) -> None:
         assert interaction.guild_id is not None  # noqa: S101 - guild_only
         if role is None:
             await self.bot.guild_store.update(interaction.guild_id, moderator_role_id=None)
@@ -133,11 +154,17 @@ class Config(commands.GroupCog, group_name="config", group_description="Cliffhan
             )
         await self.bot.guild_store.update(interaction.guild_id, moderator_role_id=role.id)
         await interaction.response.send_message(
-            f"\N{WHITE HEAVY CHECK MARK} Members with {role.mention} can now use moderator commands.", ephemeral=True
+            f"\N{WHITE HEAVY CHECK MARK} Members with {role.mention} can now use moderator commands.",
+            ephemeral=True,
         )
 
-    @app_commands.command(name="announcements", description="Set the channel countdown announcements go to (leave empty to clear)")
-    @app_commands.describe(channel="A text or announcement channel the bot can post in; leave it out to clear it")
+    @app_commands.command(
+        name="announcements",
+        description="Set the channel countdown announcements go to (leave empty to clear)",
+    )
+    @app_commands.describe(
+        channel="A text or announcement channel the bot can post in; leave it out to clear it"
+    )
     async def announcements(
         self,
         interaction: discord.Interaction[Cliffhanger],
@@ -152,10 +179,13 @@ class Config(commands.GroupCog, group_name="config", group_description="Cliffhan
                 ephemeral=True,
             )
             return
-        ensure_bot_can(channel, ANNOUNCE_PERMISSIONS, example=f"/config announcements channel:#{channel.name}")
+        ensure_bot_can(
+            channel, ANNOUNCE_PERMISSIONS, example=f"/config announcements channel:#{channel.name}"
+        )
         await self.bot.guild_store.update(interaction.guild_id, announce_channel_id=channel.id)
         await interaction.response.send_message(
-            f"\N{WHITE HEAVY CHECK MARK} Countdown announcements will go to {channel.mention}.", ephemeral=True
+            f"\N{WHITE HEAVY CHECK MARK} Countdown announcements will go to {channel.mention}.",
+            ephemeral=True,
         )
 
 

@@ -35,7 +35,9 @@ class Meta(commands.Cog):
     def __init__(self, bot: Cliffhanger) -> None:
         self.bot = bot
 
-    @app_commands.command(name="about", description="What Cliffhanger is, and whether it is healthy right now")
+    @app_commands.command(
+        name="about", description="What Cliffhanger is, and whether it is healthy right now"
+    )
     @app_commands.guild_only()
     async def about(self, interaction: discord.Interaction[Cliffhanger]) -> None:
         assert interaction.guild_id is not None  # noqa: S101 - guild_only
@@ -47,7 +49,10 @@ class Meta(commands.Cog):
         embed.add_field(name="Version", value=f"{bot_package.__version__} (discord.py {discord.__version__})")
         latency = self.bot.latency
         embed.add_field(
-            name="Gateway latency", value="measuring..." if math.isnan(latency) or math.isinf(latency) else f"{latency * 1000:.0f} ms"
+            name="Gateway latency",
+            value="measuring..."
+            if math.isnan(latency) or math.isinf(latency)
+            else f"{latency * 1000:.0f} ms",
         )
         embed.add_field(name="Uptime", value=_uptime(time.monotonic() - self.bot.started_at))
         embed.add_field(name="Database", value=await self.database_status(), inline=False)

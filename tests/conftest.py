@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ import pytest
 from bot import create_bot
 from bot.config import Settings
 from bot.core import Cliffhanger
+from bot.db import Database
 from tests.clocks import ShiftedClock
 from tests.loopback import BOT_TOKEN, Actor, Channel, ChannelType, Guild, LoopbackDiscord, Role
 
@@ -58,8 +60,13 @@ class Harness:
     world: World
     settings: Settings
     clock: ShiftedClock
-    bot: Cliffhanger | None = None
+    _bot: Cliffhanger | None = None
     _task: asyncio.Task[None] | None = None
+
+    @property
+    def bot(self) -> Cliffhanger:
+        assert self._bot is not None, "the bot is not running"
+        return self._bot
 
     # -- actors -----------------------------------------------------------------------------
     def actor(self, name: str, channel: Channel | None = None) -> Actor:
@@ -101,18 +108,16 @@ class Harness:
             ready.cancel()
             raise AssertionError("the bot did not become ready within 10 s")
         assert not bot.failed_extensions, f"cogs failed to load: {bot.failed_extensions}"
-        self.bot = bot
+        self._bot = bot
         return bot
 
     async def stop(self) -> None:
-        if self.bot is not None:
-            await self.bot.close()
+        if self._bot is not None:
+            await self._bot.close()
         if self._task is not None:
-            try:
+            with contextlib.suppress(asyncio.CancelledError, discord.ConnectionClosed):
                 await asyncio.wait_for(self._task, 5)
-            except (asyncio.CancelledError, discord.ConnectionClosed):
-                pass
-        self.bot = None
+        self._bot = None
         self._task = None
 
     async def restart(self, **options: Any) -> Cliffhanger:
@@ -125,8 +130,7 @@ class Harness:
         await self.lb.flush()
 
     @property
-    def db(self) -> Any:
-        assert self.bot is not None
+    def db(self) -> Database:
         return self.bot.db
 
 

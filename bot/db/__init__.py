@@ -167,7 +167,7 @@ class Database:
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         async with self._locked():
             rows = await self.conn.execute_fetchall(sql, params)
-            return list(rows)  # type: ignore[arg-type]
+            return list(rows)
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         """The first column of the first row, or None."""

@@ -51,7 +51,9 @@ def load_migrations(folder: Path = MIGRATIONS_DIR) -> list[Migration]:
         found.append(Migration(int(match[1]), match[2], path.read_text(encoding="utf-8")))
     for expected, migration in enumerate(found, start=1):
         if migration.version != expected:
-            raise ValueError(f"migrations must be numbered 1, 2, 3...: expected {expected:04d}, found {migration.version:04d}")
+            raise ValueError(
+                f"migrations must be numbered 1, 2, 3...: expected {expected:04d}, found {migration.version:04d}"
+            )
     return found
 
 
@@ -64,7 +66,9 @@ async def current_version(conn: aiosqlite.Connection) -> int:
     return int(rows[0][0])
 
 
-async def apply_migrations(conn: aiosqlite.Connection, migrations: Sequence[Migration] | None = None) -> list[int]:
+async def apply_migrations(
+    conn: aiosqlite.Connection, migrations: Sequence[Migration] | None = None
+) -> list[int]:
     """Apply every migration newer than the recorded version; returns the versions applied."""
     if migrations is None:
         migrations = load_migrations()

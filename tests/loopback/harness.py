@@ -33,6 +33,7 @@ class Reply:
 
     async def wait_for(self, predicate: Any, timeout: float = 5.0) -> Reply:
         """Wait until `predicate(self)` holds (after a deferral, an edit or a followup)."""
+
         async def loop() -> None:
             while not predicate(self):
                 self.interaction.changed.clear()
@@ -152,18 +153,21 @@ class Actor:
         commands = self.lb.guild_commands.get(self.guild.id, []) + self.lb.global_commands
         top = next((c for c in commands if c["name"] == names[0]), None)
         if top is None:
-            raise LookupError(f"/{names[0]} is not registered; registered: {sorted(c['name'] for c in commands)}")
+            raise LookupError(
+                f"/{names[0]} is not registered; registered: {sorted(c['name'] for c in commands)}"
+            )
         options = top.get("options") or []
         for name in names[1:]:
-            sub = next((o for o in options if o["name"] == name and o["type"] in (OPTION_SUBCOMMAND, OPTION_GROUP)), None)
+            sub = next(
+                (o for o in options if o["name"] == name and o["type"] in (OPTION_SUBCOMMAND, OPTION_GROUP)),
+                None,
+            )
             if sub is None:
                 raise LookupError(f"/{path}: no subcommand {name!r}; have {[o['name'] for o in options]}")
             options = sub.get("options") or []
         return top, names[1:], options
 
-    def _build(
-        self, path: str, values: dict[str, Any], *, focused: str | None = None
-    ) -> dict[str, Any]:
+    def _build(self, path: str, values: dict[str, Any], *, focused: str | None = None) -> dict[str, Any]:
         top, subs, defs = self.find_command(path)
         resolved: dict[str, dict[str, Any]] = {}
         leaf: list[dict[str, Any]] = []
@@ -175,7 +179,13 @@ class Actor:
             if name == focused:
                 leaf.append({"name": name, "type": definition["type"], "value": str(value), "focused": True})
                 continue
-            leaf.append({"name": name, "type": definition["type"], "value": self._convert(path, definition, value, resolved)})
+            leaf.append(
+                {
+                    "name": name,
+                    "type": definition["type"],
+                    "value": self._convert(path, definition, value, resolved),
+                }
+            )
         if focused is not None and focused not in values:
             definition = by_name[focused]
             leaf.append({"name": focused, "type": definition["type"], "value": "", "focused": True})
@@ -185,7 +195,13 @@ class Actor:
                     raise ClientRefused(f"/{path}: option {definition['name']!r} is required")
         options: list[dict[str, Any]] = leaf
         for sub in reversed(subs):
-            options = [{"name": sub, "type": OPTION_SUBCOMMAND if options is leaf else OPTION_GROUP, "options": options}]
+            options = [
+                {
+                    "name": sub,
+                    "type": OPTION_SUBCOMMAND if options is leaf else OPTION_GROUP,
+                    "options": options,
+                }
+            ]
         data: dict[str, Any] = {"id": top["id"], "name": top["name"], "type": 1, "options": options}
         if "guild_id" in top:
             data["guild_id"] = top["guild_id"]
@@ -193,7 +209,9 @@ class Actor:
             data["resolved"] = resolved
         return data
 
-    def _convert(self, path: str, definition: dict[str, Any], value: Any, resolved: dict[str, dict[str, Any]]) -> Any:
+    def _convert(
+        self, path: str, definition: dict[str, Any], value: Any, resolved: dict[str, dict[str, Any]]
+    ) -> Any:
         kind = definition["type"]
         name = definition["name"]
         choices = definition.get("choices")
@@ -215,7 +233,10 @@ class Actor:
             resolved.setdefault("users", {})[str(user.id)] = user.to_dict()
             if member is not None:
                 perms = self.guild.permissions_in(user.id, self.channel)
-                resolved.setdefault("members", {})[str(user.id)] = {**member.to_dict(with_user=False), "permissions": str(perms)}
+                resolved.setdefault("members", {})[str(user.id)] = {
+                    **member.to_dict(with_user=False),
+                    "permissions": str(perms),
+                }
             value = str(user.id)
         elif kind in (ROLE, MENTIONABLE) and isinstance(value, Role):
             resolved.setdefault("roles", {})[str(value.id)] = value.to_dict()
@@ -225,7 +246,12 @@ class Actor:
             if allowed_types and value.type not in allowed_types:
                 raise ClientRefused(f"/{path} {name}: channel type {value.type} not in {allowed_types}")
             perms = self.guild.permissions_in(self.id, value)
-            entry: dict[str, Any] = {"id": str(value.id), "name": value.name, "type": value.type, "permissions": str(perms)}
+            entry: dict[str, Any] = {
+                "id": str(value.id),
+                "name": value.name,
+                "type": value.type,
+                "permissions": str(perms),
+            }
             if value.parent_id:
                 entry["parent_id"] = str(value.parent_id)
             if value.is_thread:
@@ -238,20 +264,26 @@ class Actor:
             raise ClientRefused(f"/{path} {name}: {value!r} is not one of the choices")
         return value
 
-    def _in(self, channel: Channel | None) -> Channel:
-        return channel or self.channel
-
-    async def slash(self, path: str, *, channel: Channel | None = None, allow_expired: bool = False, **options: Any) -> Reply:
-        """Run `/path` with options, as Discord would deliver it; returns once the bot answered."""
+    async def slash(
+        self, path: str, *, where: Channel | None = None, allow_expired: bool = False, **options: Any
+    ) -> Reply:
+        """Run `/path` with options in channel `where` (default: the actor's channel), as Discord
+        would deliver it; returns once the bot answered."""
         data = self._build(path, options)
-        inter = self.lb.new_interaction(type=2, guild=self.guild, channel=self._in(channel), member=self.member, data=data)
+        inter = self.lb.new_interaction(
+            type=2, guild=self.guild, channel=where or self.channel, member=self.member, data=data
+        )
         return await self._answered(inter, f"/{path}", allow_expired)
 
-    async def autocomplete(self, path: str, focused: str, *, channel: Channel | None = None, **options: Any) -> list[dict[str, Any]]:
+    async def autocomplete(
+        self, path: str, focused: str, *, where: Channel | None = None, **options: Any
+    ) -> list[dict[str, Any]]:
         """The choices the bot offers while `focused` holds the typed text (pass it in options)."""
         data = self._build(path, options, focused=focused)
         data["type"] = 1
-        inter = self.lb.new_interaction(type=4, guild=self.guild, channel=self._in(channel), member=self.member, data=data)
+        inter = self.lb.new_interaction(
+            type=4, guild=self.guild, channel=where or self.channel, member=self.member, data=data
+        )
         reply = await self._answered(inter, f"autocomplete /{path} {focused}", False)
         return reply.choices
 
@@ -260,7 +292,9 @@ class Actor:
         for comp in message.buttons():
             if label_or_id in (comp.get("custom_id"), comp.get("label")):
                 return comp
-        raise LookupError(f"no component {label_or_id!r} on message; have {[(c.get('label'), c.get('custom_id')) for c in message.buttons()]}")
+        raise LookupError(
+            f"no component {label_or_id!r} on message; have {[(c.get('label'), c.get('custom_id')) for c in message.buttons()]}"
+        )
 
     async def click(self, message: Message, label_or_id: str, *, allow_expired: bool = False) -> Reply:
         comp = self.find_component(message, label_or_id)
@@ -268,9 +302,13 @@ class Actor:
             raise ClientRefused(f"button {label_or_id!r} is disabled")
         if comp.get("type") != 2 or "custom_id" not in comp:
             raise TypeError(f"{label_or_id!r} is not a clickable button")
-        return await self._component(message, {"custom_id": comp["custom_id"], "component_type": 2}, allow_expired)
+        return await self._component(
+            message, {"custom_id": comp["custom_id"], "component_type": 2}, allow_expired
+        )
 
-    async def select(self, message: Message, custom_id: str, values: list[str], *, allow_expired: bool = False) -> Reply:
+    async def select(
+        self, message: Message, custom_id: str, values: list[str], *, allow_expired: bool = False
+    ) -> Reply:
         comp = self.find_component(message, custom_id)
         options = [o["value"] for o in comp.get("options") or []]
         if options and any(v not in options for v in values):
@@ -282,7 +320,9 @@ class Actor:
         channel = self.lb.channels[message.channel_id]
         if message.ephemeral_for is not None and message.ephemeral_for != self.id:
             raise ClientRefused("members cannot click another member's ephemeral message")
-        inter = self.lb.new_interaction(type=3, guild=self.guild, channel=channel, member=self.member, data=data, message=message)
+        inter = self.lb.new_interaction(
+            type=3, guild=self.guild, channel=channel, member=self.member, data=data, message=message
+        )
         return await self._answered(inter, f"component {data['custom_id']}", allow_expired)
 
     async def submit(self, modal_reply: Reply, *, allow_expired: bool = False, **values: str) -> Reply:
@@ -294,7 +334,14 @@ class Actor:
             inputs = row.get("components") or ([row["component"]] if "component" in row else [])
             filled = []
             for field in inputs:
-                key = next((k for k in (field.get("custom_id"), field.get("label"), row.get("label")) if k in values), None)
+                key = next(
+                    (
+                        k
+                        for k in (field.get("custom_id"), field.get("label"), row.get("label"))
+                        if k in values
+                    ),
+                    None,
+                )
                 value = values[key] if key is not None else ""
                 if key is not None:
                     used.add(key)
@@ -302,7 +349,9 @@ class Actor:
                     raise ClientRefused(f"modal field {field.get('custom_id')!r} is required")
                 low, high = field.get("min_length", 0), field.get("max_length", 4000)
                 if value and not low <= len(value) <= high:
-                    raise ClientRefused(f"modal field {field.get('custom_id')!r}: length {len(value)} outside {low}..{high}")
+                    raise ClientRefused(
+                        f"modal field {field.get('custom_id')!r}: length {len(value)} outside {low}..{high}"
+                    )
                 filled.append({"type": field["type"], "custom_id": field["custom_id"], "value": value})
             if "component" in row:
                 components.append({"type": row["type"], "component": filled[0]})
@@ -315,7 +364,9 @@ class Actor:
         channel = self.lb.channels[source.channel_id]
         data = {"custom_id": modal["custom_id"], "components": components}
         message = self.lb.messages.get(source.message_id) if source.message_id else None
-        inter = self.lb.new_interaction(type=5, guild=self.guild, channel=channel, member=self.member, data=data, message=message)
+        inter = self.lb.new_interaction(
+            type=5, guild=self.guild, channel=channel, member=self.member, data=data, message=message
+        )
         return await self._answered(inter, f"modal {modal['custom_id']}", allow_expired)
 
     async def _answered(self, inter: Interaction, what: str, allow_expired: bool) -> Reply:

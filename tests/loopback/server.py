@@ -26,7 +26,19 @@ from aiohttp import WSMsgType, web
 
 from . import permissions as P
 from .spec import validate_body
-from .state import Channel, ChannelType, Guild, Member, Message, Overwrite, Role, ScheduledEvent, Snowflakes, User, iso
+from .state import (
+    Channel,
+    ChannelType,
+    Guild,
+    Member,
+    Message,
+    Overwrite,
+    Role,
+    ScheduledEvent,
+    Snowflakes,
+    User,
+    iso,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +85,10 @@ def missing_permissions() -> DiscordError:
 
 def invalid_form(field_name: str, message: str) -> DiscordError:
     return DiscordError(
-        400, 50035, "Invalid Form Body", {field_name: {"_errors": [{"code": "BASE_TYPE_INVALID", "message": message}]}}
+        400,
+        50035,
+        "Invalid Form Body",
+        {field_name: {"_errors": [{"code": "BASE_TYPE_INVALID", "message": message}]}},
     )
 
 
@@ -246,9 +261,7 @@ class LoopbackDiscord:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
         for conn in list(self.connections):
@@ -279,7 +292,9 @@ class LoopbackDiscord:
         self.users[user.id] = user
         return user
 
-    def create_guild(self, name: str, *, owner: User | None = None, bot_permissions: discord.Permissions | None = None) -> Guild:
+    def create_guild(
+        self, name: str, *, owner: User | None = None, bot_permissions: discord.Permissions | None = None
+    ) -> Guild:
         """A guild the bot is in, with @everyone, an owner and the bot's managed role."""
         owner = owner or self.add_user(f"{name.lower().replace(' ', '-')}-owner")
         guild = Guild(self.ids.next(), name, owner.id)
@@ -312,23 +327,44 @@ class LoopbackDiscord:
         guild.roles[bot_role.id] = bot_role
         guild.members[self.bot_user.id] = Member(self.bot_user, guild.id, [bot_role.id])
         if self.connections:
-            self.dispatch("GUILD_CREATE", guild.create_payload(self.bot_user.id, with_members=False), guild_id=guild.id)
+            self.dispatch(
+                "GUILD_CREATE", guild.create_payload(self.bot_user.id, with_members=False), guild_id=guild.id
+            )
         return guild
 
     def bot_role(self, guild: Guild) -> Role:
         return next(r for r in guild.roles.values() if r.bot_id == self.bot_user.id)
 
     def add_role(
-        self, guild: Guild, name: str, permissions: discord.Permissions | None = None, *, position: int = 1, mentionable: bool = False
+        self,
+        guild: Guild,
+        name: str,
+        permissions: discord.Permissions | None = None,
+        *,
+        position: int = 1,
+        mentionable: bool = False,
     ) -> Role:
-        role = Role(self.ids.next(), guild.id, name, (permissions or discord.Permissions.none()).value, position, mentionable=mentionable)
+        role = Role(
+            self.ids.next(),
+            guild.id,
+            name,
+            (permissions or discord.Permissions.none()).value,
+            position,
+            mentionable=mentionable,
+        )
         guild.roles[role.id] = role
-        self.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role.to_dict()}, guild_id=guild.id)
+        self.dispatch(
+            "GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role.to_dict()}, guild_id=guild.id
+        )
         return role
 
     def set_role_permissions(self, role: Role, permissions: discord.Permissions) -> None:
         role.permissions = permissions.value
-        self.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(role.guild_id), "role": role.to_dict()}, guild_id=role.guild_id)
+        self.dispatch(
+            "GUILD_ROLE_UPDATE",
+            {"guild_id": str(role.guild_id), "role": role.to_dict()},
+            guild_id=role.guild_id,
+        )
 
     def add_member(self, guild: Guild, name: str, *, roles: list[Role] | None = None) -> Member:
         user = self.add_user(name)
@@ -387,7 +423,12 @@ class LoopbackDiscord:
         if channel.is_thread:
             self.dispatch(
                 "THREAD_DELETE",
-                {"id": str(channel.id), "guild_id": str(guild.id), "parent_id": str(channel.parent_id), "type": channel.type},
+                {
+                    "id": str(channel.id),
+                    "guild_id": str(guild.id),
+                    "parent_id": str(channel.parent_id),
+                    "type": channel.type,
+                },
                 guild_id=guild.id,
             )
         else:
@@ -414,11 +455,15 @@ class LoopbackDiscord:
     def dispatch(self, event: str, data: dict[str, Any], *, guild_id: int | None = None) -> None:
         """Send an event to every session whose intents cover it (buffered while disconnected)."""
         for session in list(self.sessions.values()):
-            needed = EVENT_INTENTS.get(event, INTENT_GUILDS if event not in ("INTERACTION_CREATE", "RESUMED") else 0)
-            if needed and not session.intents & needed:
-                # Discord still tells the bot about its own member changes.
-                if not (event == "GUILD_MEMBER_UPDATE" and data.get("user", {}).get("id") == str(self.bot_user.id)):
-                    continue
+            needed = EVENT_INTENTS.get(
+                event, INTENT_GUILDS if event not in ("INTERACTION_CREATE", "RESUMED") else 0
+            )
+            # Discord still tells the bot about its own member changes.
+            own_member = event == "GUILD_MEMBER_UPDATE" and data.get("user", {}).get("id") == str(
+                self.bot_user.id
+            )
+            if needed and not session.intents & needed and not own_member:
+                continue
             payload = data
             if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE") and not session.intents & INTENT_MESSAGE_CONTENT:
                 payload = _strip_content(data, self.bot_user.id)
@@ -493,9 +538,9 @@ class LoopbackDiscord:
                 if not fut.done():
                     fut.set_result(None)
         elif op == 2:  # identify
-            await self._identify(conn, data)
+            await self._identify(conn, data or {})
         elif op == 6:  # resume
-            await self._resume(conn, data)
+            await self._resume(conn, data or {})
         elif op in (3, 4, 8):  # presence, voice, request members: accepted, ignored
             return
         else:
@@ -519,7 +564,13 @@ class LoopbackDiscord:
         session.seq += 1
         ready = {
             "v": 10,
-            "user": {**self.bot_user.to_dict(), "verified": True, "mfa_enabled": False, "flags": 0, "bot": True},
+            "user": {
+                **self.bot_user.to_dict(),
+                "verified": True,
+                "mfa_enabled": False,
+                "flags": 0,
+                "bot": True,
+            },
             "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
             "session_id": session.id,
             "session_type": "normal",
@@ -538,7 +589,11 @@ class LoopbackDiscord:
         conn.send(frame)
         with_members = bool(intents & INTENT_GUILD_MEMBERS)
         for guild in self.guilds.values():
-            self.dispatch("GUILD_CREATE", guild.create_payload(self.bot_user.id, with_members=with_members), guild_id=guild.id)
+            self.dispatch(
+                "GUILD_CREATE",
+                guild.create_payload(self.bot_user.id, with_members=with_members),
+                guild_id=guild.id,
+            )
 
     async def _resume(self, conn: Connection, data: dict[str, Any]) -> None:
         session = self.sessions.get(str(data.get("session_id")))
@@ -667,7 +722,11 @@ class LoopbackDiscord:
     @staticmethod
     def _fault_response(fault: Fault) -> web.Response:
         if fault.status == 429:
-            data = {"message": "You are being rate limited.", "retry_after": fault.retry_after, "global": fault.is_global}
+            data = {
+                "message": "You are being rate limited.",
+                "retry_after": fault.retry_after,
+                "global": fault.is_global,
+            }
             headers = {
                 "Retry-After": str(max(1, round(fault.retry_after))),
                 "Via": "1.1 google",
@@ -718,11 +777,17 @@ class LoopbackDiscord:
     # ==========================================================================================
     # messages
     # ==========================================================================================
-    def _pings(self, channel: Channel | None, author: User, content: str, allowed: dict[str, Any] | None) -> tuple[list[int], list[int], bool]:
+    def _pings(
+        self, channel: Channel | None, author: User, content: str, allowed: dict[str, Any] | None
+    ) -> tuple[list[int], list[int], bool]:
         parse = ["users", "roles", "everyone"] if allowed is None else list(allowed.get("parse") or [])
         allowed_users = {int(u) for u in (allowed or {}).get("users") or []}
         allowed_roles = {int(r) for r in (allowed or {}).get("roles") or []}
-        users = [int(u) for u in dict.fromkeys(P_USER.findall(content)) if "users" in parse or int(u) in allowed_users]
+        users = [
+            int(u)
+            for u in dict.fromkeys(P_USER.findall(content))
+            if "users" in parse or int(u) in allowed_users
+        ]
         roles: list[int] = []
         can_mention_all = False
         guild = self.guilds.get(channel.guild_id) if channel else None
@@ -755,9 +820,9 @@ class LoopbackDiscord:
         cid = channel.id if channel else int(channel_id or 0)
         content = body.get("content") or ""
         embeds = list(body.get("embeds") or [])
-        if channel is not None and author.id == self.bot_user.id and embeds and webhook_id is None:
-            if not self._bot_perms(channel) & P.EMBED_LINKS:
-                embeds = []  # Discord drops rich embeds from a bot without Embed Links
+        bot_post = channel is not None and author.id == self.bot_user.id and webhook_id is None
+        if bot_post and embeds and channel is not None and not self._bot_perms(channel) & P.EMBED_LINKS:
+            embeds = []  # Discord drops rich embeds from a bot without Embed Links
         flags = int(body.get("flags") or 0) | extra_flags
         message = Message(
             id=message_id or self.ids.next(),
@@ -785,12 +850,18 @@ class LoopbackDiscord:
             if channel.is_thread:
                 channel.message_count += 1
         if notify and not message.ephemeral and channel is not None:
-            self.dispatch("MESSAGE_CREATE", {**message.to_dict(), "member": _member_or_none(self, channel, author)}, guild_id=channel.guild_id)
+            self.dispatch(
+                "MESSAGE_CREATE",
+                {**message.to_dict(), "member": _member_or_none(self, channel, author)},
+                guild_id=channel.guild_id,
+            )
         self._resolve_message_waiters(message)
         return message
 
     def _edit_message(self, message: Message, body: dict[str, Any], *, notify: bool = True) -> Message:
-        message.history.append({"content": message.content, "embeds": message.embeds, "components": message.components})
+        message.history.append(
+            {"content": message.content, "embeds": message.embeds, "components": message.components}
+        )
         if "content" in body:
             message.content = body["content"] or ""
         if "embeds" in body:
@@ -851,7 +922,9 @@ class LoopbackDiscord:
         """Messages visible in a channel (not ephemeral), oldest first."""
         cid = channel if isinstance(channel, int) else channel.id
         return [
-            m for m in self.messages.values() if m.channel_id == cid and not m.ephemeral and (include_deleted or not m.deleted)
+            m
+            for m in self.messages.values()
+            if m.channel_id == cid and not m.ephemeral and (include_deleted or not m.deleted)
         ]
 
     def bot_messages(self, channel: Channel | int | None = None) -> list[Message]:
@@ -859,7 +932,10 @@ class LoopbackDiscord:
         return [
             m
             for m in self.messages.values()
-            if m.author.id == self.bot_user.id and not m.ephemeral and not m.deleted and (cid is None or m.channel_id == cid)
+            if m.author.id == self.bot_user.id
+            and not m.ephemeral
+            and not m.deleted
+            and (cid is None or m.channel_id == cid)
         ]
 
     def requests_to(self, method: str, pattern: str) -> list[RequestRecord]:
@@ -868,12 +944,18 @@ class LoopbackDiscord:
     # ==========================================================================================
     # routes
     # ==========================================================================================
-    def _register_routes(self) -> None:  # noqa: PLR0915 - one table of endpoints
+    def _register_routes(self) -> None:
         r = self.route
 
         @r("GET", "/users/@me")
         async def me(req: Request) -> Any:
-            return {**self.bot_user.to_dict(), "verified": True, "mfa_enabled": False, "flags": 0, "bot": True}
+            return {
+                **self.bot_user.to_dict(),
+                "verified": True,
+                "mfa_enabled": False,
+                "flags": 0,
+                "bot": True,
+            }
 
         @r("GET", "/oauth2/applications/@me")
         async def application(req: Request) -> Any:
@@ -903,13 +985,21 @@ class LoopbackDiscord:
             return {
                 "url": self.gateway_url,
                 "shards": 1,
-                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 0,
+                    "max_concurrency": 1,
+                },
             }
 
         # -- application commands ----------------------------------------------------------------
         def store_commands(body: list[dict[str, Any]], guild_id: int | None) -> list[dict[str, Any]]:
             self.command_puts += 1
-            existing = {c["name"]: c for c in (self.guild_commands.get(guild_id, []) if guild_id else self.global_commands)}
+            existing = {
+                c["name"]: c
+                for c in (self.guild_commands.get(guild_id, []) if guild_id else self.global_commands)
+            }
             out = []
             for cmd in body:
                 old = existing.get(cmd["name"])
@@ -919,7 +1009,9 @@ class LoopbackDiscord:
                     "application_id": str(self.app_id),
                     "version": str(self.ids.next()),
                     "type": cmd.get("type", 1),
-                    "default_member_permissions": cmd.get("default_member_permissions"),
+                    "default_member_permissions": None
+                    if cmd.get("default_member_permissions") is None
+                    else str(cmd["default_member_permissions"]),
                     "dm_permission": cmd.get("dm_permission", True),
                     "nsfw": cmd.get("nsfw", False),
                 }
@@ -1054,7 +1146,9 @@ class LoopbackDiscord:
             if channel.type in (ChannelType.FORUM, ChannelType.CATEGORY):
                 raise DiscordError(400, 50008, "Cannot send messages in a non-text channel")
             self._require(channel, P.SEND_IN_THREADS if channel.is_thread else P.SEND_MESSAGES)
-            if not (body.get("content") or body.get("embeds") or body.get("components") or body.get("sticker_ids")):
+            if not (
+                body.get("content") or body.get("embeds") or body.get("components") or body.get("sticker_ids")
+            ):
                 raise DiscordError(400, 50006, "Cannot send an empty message")
             nonce = body.get("nonce")
             if nonce is not None and body.get("enforce_nonce"):
@@ -1151,7 +1245,9 @@ class LoopbackDiscord:
             if role.permissions & ~guild.base_permissions(self.bot_user.id):
                 raise missing_permissions()
             guild.roles[role.id] = role
-            self.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role.to_dict()}, guild_id=guild.id)
+            self.dispatch(
+                "GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role.to_dict()}, guild_id=guild.id
+            )
             return role.to_dict()
 
         @r("DELETE", "/guilds/{guild}/roles/{role}")
@@ -1162,7 +1258,9 @@ class LoopbackDiscord:
             for member in guild.members.values():
                 if role.id in member.role_ids:
                     member.role_ids.remove(role.id)
-            self.dispatch("GUILD_ROLE_DELETE", {"guild_id": str(guild.id), "role_id": str(role.id)}, guild_id=guild.id)
+            self.dispatch(
+                "GUILD_ROLE_DELETE", {"guild_id": str(guild.id), "role_id": str(role.id)}, guild_id=guild.id
+            )
             return None
 
         @r("PUT", "/guilds/{guild}/members/{user}/roles/{role}")
@@ -1233,7 +1331,7 @@ class LoopbackDiscord:
                     setattr(event, key, body[key])
             if "status" in body:
                 event.status = int(body["status"])
-            if "entity_metadata" in body and body["entity_metadata"]:
+            if body.get("entity_metadata"):
                 event.location = body["entity_metadata"].get("location")
             self.dispatch("GUILD_SCHEDULED_EVENT_UPDATE", event.to_dict(), guild_id=guild.id)
             return event.to_dict()
@@ -1248,13 +1346,16 @@ class LoopbackDiscord:
             return None
 
     # -- route helpers --------------------------------------------------------------------------
-    def _webhook_message(self, inter: Interaction, ref: str, original_of: Callable[[Interaction], Message]) -> Message:
+    def _webhook_message(
+        self, inter: Interaction, ref: str, original_of: Callable[[Interaction], Message]
+    ) -> Message:
         if ref == "@original":
             message = original_of(inter)
         else:
-            message = self.messages.get(int(ref)) if ref.isdigit() else None
-            if message is None or (message not in inter.followups and message is not inter.original):
+            found = self.messages.get(int(ref)) if ref.isdigit() else None
+            if found is None or (found not in inter.followups and found is not inter.original):
                 raise DiscordError(404, 10008, "Unknown Message")
+            message = found
         if message.deleted:
             raise DiscordError(404, 10008, "Unknown Message")
         return message
@@ -1271,7 +1372,9 @@ class LoopbackDiscord:
         return role
 
     def _member_updated(self, guild: Guild, member: Member) -> None:
-        self.dispatch("GUILD_MEMBER_UPDATE", {**member.to_dict(), "guild_id": str(guild.id)}, guild_id=guild.id)
+        self.dispatch(
+            "GUILD_MEMBER_UPDATE", {**member.to_dict(), "guild_id": str(guild.id)}, guild_id=guild.id
+        )
 
     def _require_events(self, guild: Guild) -> None:
         have = guild.base_permissions(self.bot_user.id)
@@ -1302,11 +1405,17 @@ class LoopbackDiscord:
             thread.owner_id = self.bot_user.id
             thread.applied_tags = tag_ids
         elif parent.type in (ChannelType.TEXT, ChannelType.NEWS):
-            thread_type = int(body.get("type") or ChannelType.PUBLIC_THREAD) if message is None else ChannelType.PUBLIC_THREAD
+            thread_type = (
+                int(body.get("type") or ChannelType.PUBLIC_THREAD)
+                if message is None
+                else ChannelType.PUBLIC_THREAD
+            )
             if parent.type == ChannelType.NEWS:
                 thread_type = ChannelType.NEWS_THREAD
             self._require(parent, P.CREATE_PUBLIC_THREADS if thread_type != ChannelType.PRIVATE_THREAD else 0)
-            thread = Channel(message.id if message else self.ids.next(), guild.id, thread_type, name, parent_id=parent.id)
+            thread = Channel(
+                message.id if message else self.ids.next(), guild.id, thread_type, name, parent_id=parent.id
+            )
             thread.owner_id = self.bot_user.id
             first = None
         else:
@@ -1334,7 +1443,12 @@ class LoopbackDiscord:
             needs_manage = "locked" in body or "invitable" in body or not is_owner
             if needs_manage and not have & P.MANAGE_THREADS:
                 # Unarchiving an unlocked thread is allowed to anyone who can send there.
-                if set(body) <= {"archived"} and body.get("archived") is False and not channel.locked and have & P.SEND_IN_THREADS:
+                if (
+                    set(body) <= {"archived"}
+                    and body.get("archived") is False
+                    and not channel.locked
+                    and have & P.SEND_IN_THREADS
+                ):
                     pass
                 else:
                     raise missing_permissions()
@@ -1382,7 +1496,9 @@ class LoopbackDiscord:
             channel.available_tags = tags
         if "permission_overwrites" in body:
             channel.overwrites = {
-                int(o["id"]): Overwrite(int(o["id"]), int(o["type"]), int(o.get("allow") or 0), int(o.get("deny") or 0))
+                int(o["id"]): Overwrite(
+                    int(o["id"]), int(o["type"]), int(o.get("allow") or 0), int(o.get("deny") or 0)
+                )
                 for o in body["permission_overwrites"]
             }
         self.dispatch("CHANNEL_UPDATE", channel.to_dict(), guild_id=channel.guild_id)
@@ -1446,7 +1562,9 @@ class LoopbackDiscord:
     def _expire(self, inter: Interaction) -> None:
         if inter.response_type is None:
             inter.expired = True
-            inter.errors.append("the bot did not answer within the deadline: Discord shows 'This interaction failed'")
+            inter.errors.append(
+                "the bot did not answer within the deadline: Discord shows 'This interaction failed'"
+            )
             inter.answered.set()
             inter.changed.set()
 
@@ -1465,7 +1583,9 @@ class LoopbackDiscord:
         data = body.get("data") or {}
         allowed = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}[inter.type]
         if cb_type not in allowed:
-            raise DiscordError(400, 50035, "Invalid Form Body", {"type": {"_errors": [{"message": "bad callback type"}]}})
+            raise DiscordError(
+                400, 50035, "Invalid Form Body", {"type": {"_errors": [{"message": "bad callback type"}]}}
+            )
         inter.response_type = cb_type
         inter.response_data = data
         channel = self.channels.get(inter.channel_id)
@@ -1534,14 +1654,21 @@ P_EVERYONE = re.compile(r"@(everyone|here)")
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """discord.py parses a body only when Content-Type is exactly application/json."""
-    return web.Response(body=json.dumps(data).encode(), status=status, headers={**(headers or {}), "Content-Type": JSON})
+    return web.Response(
+        body=json.dumps(data).encode(), status=status, headers={**(headers or {}), "Content-Type": JSON}
+    )
 
 
 def _metadata(inter: Interaction) -> dict[str, Any]:
     return {
         "id": str(inter.id),
         "type": inter.type,
-        "user": {"id": str(inter.user_id), "username": f"user{inter.user_id}", "discriminator": "0", "avatar": None},
+        "user": {
+            "id": str(inter.user_id),
+            "username": f"user{inter.user_id}",
+            "discriminator": "0",
+            "avatar": None,
+        },
         "authorizing_integration_owners": {"0": str(inter.guild_id)},
     }
 
@@ -1564,8 +1691,8 @@ def _strip_content(data: dict[str, Any], bot_id: int) -> dict[str, Any]:
 def _normalise_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Stored components as Discord returns them (ids on each)."""
     out = []
-    for index, comp in enumerate(components):
-        comp = dict(comp)
+    for index, original in enumerate(components):
+        comp = dict(original)
         comp.setdefault("id", index + 1)
         if "components" in comp:
             comp["components"] = _normalise_components(comp["components"])

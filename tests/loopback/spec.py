@@ -159,7 +159,9 @@ def _mention_problems(allowed: Any) -> list[str]:
     parse = allowed.get("parse") or []
     for kind in ("users", "roles"):
         if kind in parse and allowed.get(kind):
-            problems.append(f"allowed_mentions: parse {kind!r} together with a {kind} list is refused by Discord")
+            problems.append(
+                f"allowed_mentions: parse {kind!r} together with a {kind} list is refused by Discord"
+            )
     return problems
 
 
@@ -174,9 +176,8 @@ def _component_problems(components: list[Any], depth: int = 0) -> list[str]:
         label = comp.get("label")
         if isinstance(label, str) and len(label) > 80:
             problems.append(f"components: label of {len(label)} characters, the limit is 80")
-        if comp.get("type") == 4:  # text input
-            if (comp.get("max_length") or 0) > 4000:
-                problems.append("components: a text input's max_length is at most 4000")
+        if comp.get("type") == 4 and (comp.get("max_length") or 0) > 4000:  # a text input
+            problems.append("components: a text input's max_length is at most 4000")
         if comp.get("type") == 1 and len(comp.get("components") or []) > 5:
             problems.append("components: an action row holds at most 5 components")
         problems.extend(_component_problems(comp.get("components") or [], depth + 1))

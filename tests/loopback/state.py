@@ -262,7 +262,10 @@ class Message:
             "edited_timestamp": self.edited_timestamp,
             "tts": False,
             "mention_everyone": self.pinged_everyone,
-            "mentions": [{"id": str(u), "username": f"user{u}", "discriminator": "0", "avatar": None} for u in self.pinged_users],
+            "mentions": [
+                {"id": str(u), "username": f"user{u}", "discriminator": "0", "avatar": None}
+                for u in self.pinged_users
+            ],
             "mention_roles": [str(r) for r in self.pinged_roles],
             "attachments": [],
             "embeds": self.embeds,
