@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANNOUNCE_PERMISSIONS",
+    "INVITE_PERMISSIONS",
     "PERMISSION_NAMES",
     "ensure_bot_can",
     "ensure_moderator",
@@ -48,6 +49,21 @@ PERMISSION_NAMES: dict[str, str] = {
 }
 
 ANNOUNCE_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+
+# What the invite link asks for: everything any feature needs, nothing more (see README).
+INVITE_PERMISSIONS = discord.Permissions(
+    view_channel=True,  # see the channels it posts in
+    send_messages=True,  # announcements, recaps, theories
+    send_messages_in_threads=True,  # theory threads and recap threads
+    create_public_threads=True,  # one thread per theory or recap
+    manage_threads=True,  # rename, tag and lock resolved theory threads
+    embed_links=True,  # countdown and theory embeds
+    read_message_history=True,  # edit its own recap and vote messages
+    manage_messages=True,  # the optional spoiler guard removes leaked messages
+    manage_roles=True,  # "Notify me" ping roles and watch-progress roles
+    manage_events=True,  # Discord scheduled events for premieres
+    manage_channels=True,  # Open/Confirmed/Debunked tags on a theory forum
+)
 
 
 def permission_label(flag: str) -> str:

@@ -24,6 +24,8 @@ import discord.http
 import yarl
 from aiohttp import WSMsgType, web
 
+from bot.checks import INVITE_PERMISSIONS
+
 from . import permissions as P
 from .spec import validate_body
 from .state import (
@@ -1632,20 +1634,7 @@ class LoopbackDiscord:
         return result
 
 
-BOT_DEFAULT_PERMISSIONS = discord.Permissions(
-    view_channel=True,
-    send_messages=True,
-    send_messages_in_threads=True,
-    create_public_threads=True,
-    manage_threads=True,
-    manage_messages=True,
-    manage_channels=True,
-    manage_roles=True,
-    manage_events=True,
-    embed_links=True,
-    read_message_history=True,
-    add_reactions=True,
-).value
+BOT_DEFAULT_PERMISSIONS = INVITE_PERMISSIONS.value  # the bot joined through the README's invite link
 
 P_USER = re.compile(r"<@!?(\d+)>")
 P_ROLE = re.compile(r"<@&(\d+)>")
