@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from bot.checks import INVITE_PERMISSIONS
 from tests.conftest import Harness
@@ -39,7 +40,7 @@ def test_two_setup_commands_and_ci_runs_the_test_one() -> None:
 async def test_every_slash_command_is_in_the_readme_and_within_discords_limits(harness: Harness) -> None:
     name_rule = re.compile(r"^[-_\w]{1,32}$")
 
-    def walk(prefix: str, options: list[dict]) -> list[str]:
+    def walk(prefix: str, options: list[dict[str, Any]]) -> list[str]:
         leaves = []
         for option in options:
             assert 1 <= len(option["description"]) <= 100, option
