@@ -1,0 +1,68 @@
+"""main.py's start-up failures against the loopback: one clear line, exit code 2."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import main
+from bot.config import Settings
+from tests.conftest import World
+from tests.loopback import LoopbackDiscord
+
+WRONG_TOKEN = "MTk5OTk5OTk5OTk5OTk5OTk5.Gxxxxx.a-token-discord-has-never-issued-0123456789"
+
+
+async def test_a_token_discord_rejects_is_one_clear_line(
+    loopback: LoopbackDiscord, world: World, settings: Settings
+) -> None:
+    with pytest.raises(
+        main.Fatal, match=r"^DISCORD_TOKEN was rejected by Discord \(401 Unauthorized\): reset the token"
+    ):
+        await main.run_bot(replace(settings, discord_token=WRONG_TOKEN))
+
+
+async def test_a_missing_privileged_intent_names_the_setting(
+    loopback: LoopbackDiscord, world: World, settings: Settings
+) -> None:
+    with pytest.raises(
+        main.Fatal, match=r"^MESSAGE_CONTENT_INTENT is true but the Message Content intent is off"
+    ):
+        await main.run_bot(replace(settings, message_content_intent=True))
+
+
+async def test_a_corrupt_database_is_named_and_never_overwritten(
+    loopback: LoopbackDiscord, world: World, settings: Settings, tmp_path: Path
+) -> None:
+    settings.database_path.write_bytes(b"garbage" * 1000)
+    with pytest.raises(main.Fatal, match=r"^DATABASE_PATH: the database file '.*cliffhanger\.db' is corrupt"):
+        await main.run_bot(settings)
+    assert settings.database_path.read_bytes() == b"garbage" * 1000
+
+
+def test_main_prints_the_fatal_line_and_returns_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    async def refused(settings: Settings) -> None:
+        raise main.Fatal("DISCORD_TOKEN was rejected by Discord (401 Unauthorized): reset the token")
+
+    monkeypatch.setattr(main, "run_bot", refused)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(
+        "DISCORD_TOKEN", "MTAwMDAwMDAwMDAwMDAwMDAx.GabcDE.loopback-token-abcdefghijklmnopqrstuvwxyz0123"
+    )
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "x.db"))
+    assert main.main([]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: DISCORD_TOKEN was rejected by Discord (401 Unauthorized): reset the token\n"
+
+
+async def test_backup_copies_a_live_database(tmp_path: Path, settings: Settings) -> None:
+    assert (await main.migrate(settings)) != []
+    target = tmp_path / "backups" / "copy.db"
+    assert main.backup(settings, target).startswith(f"backed up {settings.database_path} to {target}")
+    assert "schema version" in main.check(replace(settings, database_path=target))
+    with pytest.raises(main.Fatal, match="already exists"):
+        main.backup(settings, target)
