@@ -17,6 +17,7 @@ import cogs
 
 from .config import Settings
 from .db import Database
+from .db.episodes import EpisodeStore
 from .db.guilds import GuildStore
 from .db.jobs import JobStore
 from .errors import report_error
@@ -67,6 +68,7 @@ class Cliffhanger(commands.Bot):
         self.db = Database(settings.database_path)
         self.guild_store = GuildStore(self.db)
         self.jobs = JobStore(self.db)
+        self.episodes = EpisodeStore(self.db)
         self.scheduler = Scheduler(self.jobs, clock=clock, gate=self.wait_until_ready)
         self.extensions_to_load = extensions
         self.failed_extensions: dict[str, BaseException] = {}

@@ -1,0 +1,87 @@
+"""SQL for the `episodes` table: each server's schedule of its show."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..episodes import EpisodeCode
+from . import Database, Row
+
+__all__ = ["Episode", "EpisodeStore"]
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    guild_id: int
+    code: EpisodeCode
+    title: str | None
+    air_at: int | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> Episode:
+        return cls(row["guild_id"], EpisodeCode(row["season"], row["number"]), row["title"], row["air_at"])
+
+
+class EpisodeStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def upsert(
+        self, guild_id: int, episodes: Sequence[tuple[EpisodeCode, str | None, int | None]]
+    ) -> None:
+        """Add or update episodes (code, title, air time) in one transaction."""
+        async with self.db.transaction() as conn:
+            await conn.execute("INSERT INTO guilds (guild_id) VALUES (?) ON CONFLICT DO NOTHING", (guild_id,))
+            await conn.executemany(
+                """
+                INSERT INTO episodes (guild_id, season, number, title, air_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (guild_id, season, number) DO UPDATE SET
+                    title = coalesce(excluded.title, episodes.title),
+                    air_at = coalesce(excluded.air_at, episodes.air_at)
+                """,
+                [(guild_id, code.season, code.episode, title, air_at) for code, title, air_at in episodes],
+            )
+
+    async def get(self, guild_id: int, code: EpisodeCode) -> Episode | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM episodes WHERE guild_id = ? AND season = ? AND number = ?",
+            (guild_id, code.season, code.episode),
+        )
+        return None if row is None else Episode.from_row(row)
+
+    async def list(self, guild_id: int, season: int | None = None) -> list[Episode]:
+        """The schedule in episode order (one season, or all)."""
+        if season is None:
+            rows = await self.db.fetchall(
+                "SELECT * FROM episodes WHERE guild_id = ? ORDER BY season, number", (guild_id,)
+            )
+        else:
+            rows = await self.db.fetchall(
+                "SELECT * FROM episodes WHERE guild_id = ? AND season = ? ORDER BY number", (guild_id, season)
+            )
+        return [Episode.from_row(r) for r in rows]
+
+    async def season_sizes(self, guild_id: int) -> dict[int, int]:
+        """How many episodes each scheduled season has (its highest episode number)."""
+        rows = await self.db.fetchall(
+            "SELECT season, max(number) AS size FROM episodes WHERE guild_id = ? GROUP BY season", (guild_id,)
+        )
+        return {r["season"]: r["size"] for r in rows}
+
+    async def aired_between(self, guild_id: int, start: int, end: int) -> list[Episode]:
+        """Episodes whose air time falls in [start, end], oldest first (fresh episodes for spoilers)."""
+        rows = await self.db.fetchall(
+            """
+            SELECT * FROM episodes WHERE guild_id = ? AND air_at IS NOT NULL AND air_at BETWEEN ? AND ?
+            ORDER BY air_at
+            """,
+            (guild_id, start, end),
+        )
+        return [Episode.from_row(r) for r in rows]
+
+    async def delete(self, guild_id: int, code: EpisodeCode) -> None:
+        await self.db.execute(
+            "DELETE FROM episodes WHERE guild_id = ? AND season = ? AND number = ?",
+            (guild_id, code.season, code.episode),
+        )
