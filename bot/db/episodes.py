@@ -50,7 +50,7 @@ class EpisodeStore:
         )
         return None if row is None else Episode.from_row(row)
 
-    async def list(self, guild_id: int, season: int | None = None) -> list[Episode]:
+    async def schedule(self, guild_id: int, season: int | None = None) -> list[Episode]:
         """The schedule in episode order (one season, or all)."""
         if season is None:
             rows = await self.db.fetchall(
