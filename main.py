@@ -17,6 +17,7 @@ import discord
 from bot import create_bot
 from bot.config import ConfigError, Settings, check_database_path
 from bot.db import Database, DatabaseError, load_migrations
+from bot.lock import InstanceLock, InstanceLocked
 from bot.logs import setup_logging
 
 log = logging.getLogger("cliffhanger")
@@ -48,7 +49,7 @@ async def run_bot(settings: Settings) -> None:
             "MESSAGE_CONTENT_INTENT is true but the Message Content intent is off for this application: turn it on "
             "in Developer Portal > your app > Bot > Privileged Gateway Intents, or set MESSAGE_CONTENT_INTENT=false."
         ) from None
-    except DatabaseError as exc:
+    except (DatabaseError, InstanceLocked) as exc:
         raise Fatal(f"DATABASE_PATH: {exc}") from None
     except aiohttp.ClientConnectorError as exc:
         raise Fatal(
@@ -61,9 +62,10 @@ async def run_bot(settings: Settings) -> None:
 async def migrate(settings: Settings) -> list[int]:
     db = Database(settings.database_path)
     try:
-        await db.open()
-        return await db.migrate()
-    except DatabaseError as exc:
+        with InstanceLock(settings.database_path):
+            await db.open()
+            return await db.migrate()
+    except (DatabaseError, InstanceLocked) as exc:
         raise Fatal(f"DATABASE_PATH: {exc}") from None
     finally:
         await db.close()

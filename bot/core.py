@@ -21,6 +21,7 @@ from .db.episodes import EpisodeStore
 from .db.guilds import GuildStore
 from .db.jobs import JobStore
 from .errors import report_error
+from .lock import InstanceLock
 from .scheduler import Clock, Scheduler
 
 __all__ = ["CliffTree", "Cliffhanger"]
@@ -65,6 +66,7 @@ class Cliffhanger(commands.Bot):
             **options,
         )
         self.settings = settings
+        self.instance_lock = InstanceLock(settings.database_path)
         self.db = Database(settings.database_path)
         self.guild_store = GuildStore(self.db)
         self.jobs = JobStore(self.db)
@@ -77,7 +79,9 @@ class Cliffhanger(commands.Bot):
 
     # -- start-up ------------------------------------------------------------------------------
     async def setup_hook(self) -> None:
-        """Open and migrate the database, load the cogs, start the scheduler, sync if needed."""
+        """Take the instance lock, open and migrate the database, load the cogs, start the scheduler,
+        sync if needed."""
+        self.instance_lock.acquire()
         await self.db.open()
         applied = await self.db.migrate()
         if applied:
@@ -152,6 +156,7 @@ class Cliffhanger(commands.Bot):
         await self.scheduler.stop()
         await super().close()
         await self.db.close()
+        self.instance_lock.release()
 
     # -- events --------------------------------------------------------------------------------
     async def on_ready(self) -> None:

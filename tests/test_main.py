@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 import main
 from bot.config import Settings
-from tests.conftest import World
+from tests.conftest import Harness, World
 from tests.loopback import LoopbackDiscord
 
 WRONG_TOKEN = "MTk5OTk5OTk5OTk5OTk5OTk5.Gxxxxx.a-token-discord-has-never-issued-0123456789"
@@ -66,3 +67,19 @@ async def test_backup_copies_a_live_database(tmp_path: Path, settings: Settings)
     assert "schema version" in main.check(replace(settings, database_path=target))
     with pytest.raises(main.Fatal, match="already exists"):
         main.backup(settings, target)
+
+
+async def test_a_second_instance_on_the_same_database_refuses(harness: Harness) -> None:
+    """Policy: one bot process per database file. The second one exits with a clear line; the first
+    keeps running untouched. (Claims are atomic as well: see test_scheduler's two-connection test.)"""
+    pid = str(os.getpid())
+    with pytest.raises(main.Fatal) as info:
+        await main.run_bot(harness.settings)
+    assert str(info.value) == (
+        f"DATABASE_PATH: another Cliffhanger instance (pid {pid}) is already running on "
+        f"{harness.settings.database_path}; stop it first, or give this one its own DATABASE_PATH."
+    )
+    reply = await harness.owner.slash("about")
+    assert reply.embeds  # the first instance is unaffected
+    with pytest.raises(main.Fatal, match="already running"):
+        await main.migrate(harness.settings)
