@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import Harness, World
 from tests.loopback import BOT_TOKEN, LoopbackDiscord
+from tests.loopback.limits import DiscordLimits
 from tests.loopback.spec import SHARED_SPEC_PATH, SPEC_PATH, validate_body
 
 
@@ -193,3 +194,33 @@ async def test_a_privileged_intent_the_app_lacks_closes_with_4014(
     with pytest.raises(discord.PrivilegedIntentsRequired):
         async with client:
             await client.start(BOT_TOKEN)
+
+
+async def test_realistic_mode_refuses_past_50_requests_per_second(
+    loopback: LoopbackDiscord, world: World, http: Any
+) -> None:
+    loopback.limits = DiscordLimits()
+    statuses = [(await http("GET", "/users/@me"))[0] for _ in range(60)]
+    assert statuses.count(200) == 50
+    assert statuses.count(429) == 10
+    assert loopback.limits.refused["global"] == 10
+    inter = loopback.new_interaction(
+        type=2, guild=world.guild, channel=world.general, member=world.members["alice"], data={}
+    )
+    # Interaction responses do not count against the global limit.
+    assert (
+        await http(
+            "POST", f"/interactions/{inter.id}/{inter.token}/callback", {"type": 4, "data": {"content": "ok"}}
+        )
+    )[0] == 200
+
+
+async def test_realistic_mode_paces_the_real_client_per_channel(harness: Harness) -> None:
+    harness.lb.limits = limits = DiscordLimits(channel_period=0.5)
+    channel = harness.bot.get_channel(harness.world.general.id)
+    assert isinstance(channel, discord.TextChannel)
+    await asyncio.gather(*(channel.send(f"message {i}") for i in range(12)))
+    assert len(harness.lb.bot_messages(harness.world.general)) == 12
+    # discord.py read the X-RateLimit headers and waited instead of hitting the bucket.
+    assert limits.refused["channel"] == 0, limits.refused
+    assert limits.refused["global"] == 0

@@ -27,6 +27,7 @@ from aiohttp import WSMsgType, web
 from bot.checks import INVITE_PERMISSIONS
 
 from . import permissions as P
+from .limits import DiscordLimits
 from .spec import validate_body
 from .state import (
     Channel,
@@ -210,6 +211,7 @@ class LoopbackDiscord:
         validate: bool = True,
         interaction_deadline: float = 3.0,
         nonce_window: float = 600.0,
+        realistic_limits: bool = False,
     ) -> None:
         self.ids = Snowflakes()
         self.token = token
@@ -236,7 +238,7 @@ class LoopbackDiscord:
         self.nonces: dict[tuple[int, int, str], tuple[int, float]] = {}
         self.identify_count = 0
         self.resume_count = 0
-        self.request_hooks: list[Callable[[str, str], Awaitable[DiscordError | None]]] = []
+        self.limits: DiscordLimits | None = DiscordLimits() if realistic_limits else None
         self._runner: web.AppRunner | None = None
         self.port = 0
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
@@ -680,10 +682,10 @@ class LoopbackDiscord:
         authorized = request.headers.get("Authorization") == f"Bot {self.token}"
         if not authorized and not webhook_like:
             return self._error(DiscordError(401, 0, "401: Unauthorized"))
-        for hook in self.request_hooks:
-            refused = await hook(method, path)
+        if self.limits is not None:
+            refused = self.limits.admit(method, path)
             if refused is not None:
-                return self._error(refused)
+                return refused
         fault = self._take_fault(method, path, after=False)
         if fault is not None:
             return self._fault_response(fault)
@@ -708,9 +710,10 @@ class LoopbackDiscord:
             fault = self._take_fault(method, path, after=True)
             if fault is not None:
                 return self._fault_response(fault)
-            if result is None:
-                return web.Response(status=204)
-            return _json(result)
+            response = web.Response(status=204) if result is None else _json(result)
+            if self.limits is not None:
+                self.limits.decorate(method, path, response)
+            return response
         self.violations.append(f"{method} {path}: the loopback does not implement this route")
         return self._error(DiscordError(404, 0, "404: Not Found"))
 
