@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 import pytest
@@ -21,6 +21,8 @@ from tests.clocks import ShiftedClock
 from tests.loopback import BOT_TOKEN, Actor, Channel, ChannelType, Guild, LoopbackDiscord, Role
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Harness:
     clock: ShiftedClock
     _bot: Cliffhanger | None = None
     _task: asyncio.Task[None] | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def bot(self) -> Cliffhanger:
@@ -124,6 +127,16 @@ class Harness:
         """Close the bot cleanly and start a new process-equivalent on the same database."""
         await self.stop()
         return await self.start(**options)
+
+    async def in_thread(self, func: Callable[[], None]) -> None:
+        """Run a synchronous driver (a hypothesis test) in a worker thread; it reaches the bot with `run`."""
+        self._loop = asyncio.get_running_loop()
+        await asyncio.to_thread(func)
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """From the `in_thread` worker: run a coroutine on the test's event loop and wait for it."""
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=60)
 
     async def settle(self) -> None:
         """Wait until the bot has processed every gateway event sent so far."""
