@@ -133,7 +133,7 @@ async def fuzz_once(
         await reply.wait_done()
     assert_clean(reply, what)
     if reply.kind == "modal":
-        values = {}
+        values: dict[str, Any] = {}
         for row in reply.modal.get("components") or []:
             for field in row.get("components") or ([row["component"]] if "component" in row else []):
                 values[field["custom_id"]] = data.draw(
