@@ -192,9 +192,8 @@ async def test_every_autocomplete_survives_fuzzed_input(harness: Harness) -> Non
     def check(data: st.DataObject) -> None:
         path, definition = data.draw(st.sampled_from(targets))
         typed = data.draw(st.one_of(st.sampled_from(NASTY), st.text(max_size=100)))
-        choices = harness.run(
-            harness.alice.autocomplete(path, definition["name"], **{definition["name"]: typed})
-        )
+        typed_options: dict[str, Any] = {definition["name"]: typed}
+        choices = harness.run(harness.alice.autocomplete(path, definition["name"], **typed_options))
         assert len(choices) <= 25
         for choice in choices:
             assert 1 <= len(choice["name"]) <= 100
