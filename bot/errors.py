@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 from collections.abc import Sequence
 
 import discord
@@ -102,31 +103,54 @@ def _describe(error: Exception) -> tuple[str, str | None] | None:
     return None
 
 
+def storage_problem(error: BaseException) -> str | None:
+    """A plain description of a database failure the host must fix, or None if it is not one."""
+    if not isinstance(error, sqlite3.Error):
+        return None
+    text = str(error).lower()
+    if "locked" in text or "busy" in text:
+        return "the database is locked by another program"
+    if "full" in text:
+        return "the server's disk is full"
+    if "readonly" in text or "read-only" in text:
+        return "the database is read-only"
+    if "disk i/o" in text or "malformed" in text or "not a database" in text:
+        return "the database file is damaged or unreadable"
+    return None
+
+
 async def report_error(interaction: discord.Interaction[discord.Client], error: Exception) -> None:
     """Tell the member what went wrong, ephemerally; log anything unexpected with an incident id."""
     described = _describe(error)
-    if described is None:
-        incident = secrets.token_hex(4)
-        original = getattr(error, "original", None) or error.__cause__ or error
-        command = (
-            interaction.command.qualified_name
-            if interaction.command
-            else interaction.data and interaction.data.get("custom_id")
+    if described is not None:
+        await send_ephemeral(interaction, format_user_error(*described))
+        return
+    incident = secrets.token_hex(4)
+    original = getattr(error, "original", None) or error.__cause__ or error
+    command = (
+        interaction.command.qualified_name
+        if interaction.command
+        else interaction.data and interaction.data.get("custom_id")
+    )
+    log.error(
+        "incident %s: unexpected error in %s (guild %s, user %s)",
+        incident,
+        command or "an interaction",
+        interaction.guild_id,
+        interaction.user.id,
+        exc_info=original,
+    )
+    problem = storage_problem(original)
+    if problem is not None:
+        text = (
+            f"\N{WARNING SIGN} I couldn't save that: {problem}. Nothing was changed, so try again later. "
+            f"Whoever runs the bot can find incident `{incident}` in its log."
         )
-        log.error(
-            "incident %s: unexpected error in %s (guild %s, user %s)",
-            incident,
-            command or "an interaction",
-            interaction.guild_id,
-            interaction.user.id,
-            exc_info=original,
-        )
+    else:
         text = (
             f"\N{WARNING SIGN} Something went wrong on my side, sorry. It was logged as incident `{incident}`; "
             "a moderator can pass that id to whoever runs the bot."
         )
-    else:
-        text = format_user_error(*described)
     await send_ephemeral(interaction, text)
 
 

@@ -45,8 +45,9 @@ class Database:
     holds it may nest calls freely.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.path = Path(path)
+        self.busy_timeout_ms = busy_timeout_ms
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
@@ -62,7 +63,7 @@ class Database:
             raise DatabaseError(f"cannot open the database file {str(self.path)!r}: {exc}") from None
         conn.row_factory = sqlite3.Row
         try:
-            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             mode = await conn.execute_fetchall("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA synchronous = NORMAL")
@@ -175,9 +176,15 @@ class Database:
         return None if row is None else row[0]
 
     async def migrate(self, migrations: Sequence[Migration] | None = None) -> list[int]:
-        """Apply pending migrations; returns the versions that ran."""
+        """Apply pending migrations; returns the versions that ran. A locked, read-only or full
+        database raises DatabaseError with the reason (a failed migration leaves nothing behind)."""
         async with self._locked():
-            return await apply_migrations(self.conn, migrations)
+            try:
+                return await apply_migrations(self.conn, migrations)
+            except sqlite3.OperationalError as exc:
+                if any(word in str(exc) for word in ("locked", "busy", "readonly", "full", "disk I/O")):
+                    raise DatabaseError(_explain(self.path, exc)) from None
+                raise
 
     async def schema_version(self) -> int:
         value = await self.fetchval("SELECT coalesce(max(version), 0) FROM schema_version")
@@ -198,4 +205,6 @@ def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
         )
     if "readonly" in text or "read-only" in text:
         return f"the database file {str(path)!r} is read-only ({text}). Make it writable, then start again."
+    if "full" in text:
+        return f"the disk holding {str(path)!r} is full ({text}). Free some space, then start again."
     return f"cannot use the database file {str(path)!r}: {text}"
