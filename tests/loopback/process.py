@@ -1,0 +1,79 @@
+"""The bot in a child process, for drills that kill it (SIGKILL) and benchmarks that time it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class BotProcess:
+    def __init__(
+        self, port: int, database: Path, *, log_path: Path | None = None, log_level: str = "INFO"
+    ) -> None:
+        self.port = port
+        self.database = database
+        self.log_path = log_path or database.with_suffix(".log")
+        self.log_level = log_level
+        self.proc: asyncio.subprocess.Process | None = None
+        self.starts = 0
+
+    async def start(self, timeout: float = 30.0) -> None:
+        """Start the bot and wait for READY."""
+        log = self.log_path.open("ab")
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.loopback.run_bot",
+            "--port",
+            str(self.port),
+            "--database",
+            str(self.database),
+            "--log-level",
+            self.log_level,
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        log.close()
+        self.starts += 1
+        assert self.proc.stdout is not None
+        line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+        if line.strip() != b"READY":
+            raise RuntimeError(
+                f"the bot process did not become ready; see {self.log_path}:\n{self.log_text()[-3000:]}"
+            )
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    async def kill(self) -> None:
+        """SIGKILL: no cleanup runs, exactly like a crash or an OOM kill."""
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGKILL)
+            await self.proc.wait()
+
+    async def stop(self, timeout: float = 15.0) -> int | None:
+        """SIGTERM and wait for a clean exit."""
+        if self.proc is None:
+            return None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), timeout)
+            except TimeoutError:
+                await self.kill()
+        return self.proc.returncode
+
+    async def __aenter__(self) -> BotProcess:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            await self.kill()
