@@ -35,7 +35,7 @@ async def run(args: argparse.Namespace) -> None:
     bot = create_bot(settings, guild_ready_timeout=args.guild_ready_timeout)
 
     async def announce_ready() -> None:
-        print("READY", flush=True)  # noqa: T201 - the parent process waits for this line
+        print("READY", flush=True)
 
     bot.add_listener(announce_ready, "on_ready")
     task = asyncio.current_task()
