@@ -88,6 +88,8 @@ for _names, _seconds in (
     (("h", "hr", "hrs", "hour", "hours"), 3600),
     (("d", "day", "days"), 86_400),
     (("w", "wk", "wks", "week", "weeks"), 604_800),
+    (("mo", "mos", "month", "months"), 30 * 86_400),
+    (("y", "yr", "yrs", "year", "years"), 365 * 86_400),
 ):
     for _name in _names:
         _UNITS[_name] = _seconds
@@ -232,11 +234,9 @@ def local_to_utc(wall: dt.datetime, zone: Zone, *, example: str = DEFAULT_EXAMPL
 def resolve_wall(wall: dt.datetime, zone: Zone) -> int:
     """The instant of a local time without refusing: a skipped time moves forward past the gap, a
     repeated one takes its first occurrence. For schedules computed by the bot (weekly episodes)."""
-    if isinstance(zone, dt.timezone):
-        return int(wall.replace(tzinfo=zone).timestamp())
-    first = wall.replace(tzinfo=zone, fold=0)
-    second = wall.replace(tzinfo=zone, fold=1)
-    return int(min(first.timestamp(), second.timestamp()))
+    # fold=0 reads the time with the offset in force before the change: for a repeated hour that is
+    # its first occurrence, and for a skipped one it lands the same distance past the jump.
+    return int(wall.replace(tzinfo=zone, fold=0).timestamp())
 
 
 def _split_zone(text: str, example: str) -> tuple[str, Zone | None]:
@@ -426,8 +426,7 @@ def _absolute(text: str, *, now: dt.datetime, zone: Zone, example: str) -> tuple
             f"`{_shown(text)}`: which month is day {parts.day} in? Add the month.",
             example=_example(example, f"jan {parts.day} 9pm"),
         )
-    mixed = parts.weekday is not None or parts.relative_day is not None
-    if parts.month is not None and (parts.day is None or mixed):
+    if parts.month is not None and (parts.day is None or parts.relative_day is not None):
         raise UserError(
             f"`{_shown(text)}` needs exactly one date: a day and month (`jan 17`), a weekday, or today/tomorrow.",
             example=_example(example, "jan 17 9pm"),
@@ -448,21 +447,15 @@ def _absolute(text: str, *, now: dt.datetime, zone: Zone, example: str) -> tuple
             raise UserError(f"`{_shown(text)}` is long in the past.", example=_example(example, "in 3 days"))
         raise _too_far(example)
     if parts.month is not None and parts.day is not None:
-        if parts.year is not None:
-            try:
-                wall = _candidate(dt.date(parts.year, parts.month, parts.day), clock)
-            except ValueError:
-                raise _no_such_date(parts.year, parts.month, parts.day, example) from None
-            return strict(wall), wall
-        # No year: the next time that date comes round.
-        for year in range(today.year, today.year + 9):
-            try:
-                wall = _candidate(dt.date(year, parts.month, parts.day), clock)
-            except ValueError:
-                continue  # 29 February outside a leap year
-            if resolve_wall(wall, zone) > now.timestamp():
-                return strict(wall), wall
-        raise _no_such_date(today.year, parts.month, parts.day, example)
+        wall = _calendar_date(parts, clock, now=now, zone=zone, example=example)
+        if parts.weekday is not None and wall.weekday() != parts.weekday:
+            raise UserError(
+                f"{_MONTH_WORDS[wall.month - 1].title()} {wall.day}, {wall.year} is a "
+                f"{_DAY_WORDS[wall.weekday()].title()}, not a {_DAY_WORDS[parts.weekday].title()}. "
+                "Which did you mean?",
+                example=_example(example, f"{wall:%Y-%m-%d} {clock:%H:%M}"),
+            )
+        return strict(wall), wall
     if parts.relative_day is not None:
         wall = _candidate(today + dt.timedelta(days=parts.relative_day), clock)
         return strict(wall), wall
@@ -477,6 +470,28 @@ def _absolute(text: str, *, now: dt.datetime, zone: Zone, example: str) -> tuple
     if resolve_wall(wall, zone) <= now.timestamp():
         wall += dt.timedelta(days=1)
     return strict(wall), wall
+
+
+def _calendar_date(
+    parts: _Parts, clock: dt.time, *, now: dt.datetime, zone: Zone, example: str
+) -> dt.datetime:
+    """The wall-clock time of a day-and-month date: in the given year, or the next time it comes round."""
+    assert parts.month is not None  # noqa: S101 - checked by the caller
+    assert parts.day is not None  # noqa: S101
+    if parts.year is not None:
+        try:
+            return _candidate(dt.date(parts.year, parts.month, parts.day), clock)
+        except ValueError:
+            raise _no_such_date(parts.year, parts.month, parts.day, example) from None
+    today = now.astimezone(zone).date()
+    for year in range(today.year, today.year + 9):
+        try:
+            wall = _candidate(dt.date(year, parts.month, parts.day), clock)
+        except ValueError:
+            continue  # 29 February outside a leap year
+        if resolve_wall(wall, zone) > now.timestamp():
+            return wall
+    raise _no_such_date(today.year, parts.month, parts.day, example)
 
 
 def _no_such_date(year: int, month: int, day: int, example: str) -> UserError:

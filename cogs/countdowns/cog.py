@@ -171,11 +171,7 @@ class Countdowns(
         notes: list[str],
     ) -> discord.Role | None:
         """The role to ping (given, made, or none), with notes on what won't work yet."""
-        if role is not None and make_role:
-            raise UserError("Pick a `role` or set `make_role`, not both.", example=EX_ROLE)
-        if role is not None:
-            refuse_ping_role(role, example=EX_ROLE)
-        elif make_role:
+        if role is None and make_role:
             role, created = await make_ping_role(guild, default_role_name(name_base), example=EX_ROLE)
             notes.append(
                 f"{'Created' if created else 'Reusing'} the ping role {role.mention}; members get it with **Notify me**."
@@ -183,6 +179,14 @@ class Countdowns(
         if role is not None:
             notes.extend(ping_role_warnings(role, channel))
         return role
+
+    @staticmethod
+    def check_role_options(role: discord.Role | None, make_role: bool) -> None:
+        """Refuse a bad ping role before anything is deferred or created."""
+        if role is not None and make_role:
+            raise UserError("Pick a `role` or set `make_role`, not both.", example=EX_ROLE)
+        if role is not None:
+            refuse_ping_role(role, example=EX_ROLE)
 
     async def schedule(self, countdown: Countdown, now: float) -> Scheduled:
         """Make the scheduler's jobs match the countdown: pending ones are re-timed, ones that no
@@ -378,8 +382,7 @@ class Countdowns(
         target = await self.target_channel(
             guild, channel, example=f"/countdown create title:{clean} when:in 3 days"
         )
-        if role is not None:
-            refuse_ping_role(role, example=EX_ROLE)
+        self.check_role_options(role, make_role)
         await interaction.response.defer(ephemeral=True, thinking=True)
         notes: list[str] = []
         settings = await self.bot.guild_store.get(guild.id)
@@ -625,8 +628,7 @@ class Countdowns(
         example = f"/countdown season season:{season} first:2025-01-16 21:00 episodes:{episodes}"
         offsets = parse_milestones(milestones, example=f"{example} milestones:1d,1h") if milestones else None
         target = await self.target_channel(guild, channel, example=example)
-        if role is not None:
-            refuse_ping_role(role, example=EX_ROLE)
+        self.check_role_options(role, make_role)
         wall = first.wall or dt.datetime.fromtimestamp(first.at, dt.UTC).astimezone(first.zone).replace(
             tzinfo=None
         )
@@ -686,8 +688,7 @@ class Countdowns(
             seasons = (chosen,)
         offsets = parse_milestones(milestones, example=f"{example} milestones:1d,1h") if milestones else None
         target = await self.target_channel(guild, channel, example=example)
-        if role is not None:
-            refuse_ping_role(role, example=EX_ROLE)
+        self.check_role_options(role, make_role)
         await interaction.response.defer(ephemeral=True, thinking=True)
         notes: list[str] = []
         settings = await self.bot.guild_store.get(guild.id)
