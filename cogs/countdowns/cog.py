@@ -718,7 +718,7 @@ class Countdowns(
             )
             texts.append(summary.headline)
             embeds.append(summary.embed)
-            notes.extend(summary.notes)
+            notes.extend(summary.all_notes())
         source = f"\nSource: {render.escape(loaded.source)}" if loaded.source else ""
         await interaction.followup.send(
             f"\N{WHITE HEAVY CHECK MARK} Imported **{render.escape(loaded.show)}** from `{loaded.slug}`: "
@@ -948,9 +948,10 @@ class EpisodeSummary:
             embed.set_footer(text=note)
         return embed
 
-    def text(self, extra: list[str]) -> str:
+    def all_notes(self) -> list[str]:
+        """The per-season notes: events, what already aired, how episodes will be announced."""
+        notes = list(self.notes)
         aired = self.count("aired", "aired (countdown kept)")
-        notes = list(extra) + self.notes
         if aired == len(self.plans):
             notes.append(
                 "Every episode has already aired, so there is nothing to count down; they are in the episode "
@@ -966,6 +967,8 @@ class EpisodeSummary:
                 )
             else:
                 notes.append(f"Announced at {describe_milestones(self.offsets)} for each episode.")
-        return f"\N{WHITE HEAVY CHECK MARK} {self.headline[:1].upper()}{self.headline[1:]}.{_bullets(notes)}"[
-            :2000
-        ]
+        return notes
+
+    def text(self, extra: list[str]) -> str:
+        body = f"{self.headline[:1].upper()}{self.headline[1:]}.{_bullets([*extra, *self.all_notes()])}"
+        return f"\N{WHITE HEAVY CHECK MARK} {body}"[:2000]
