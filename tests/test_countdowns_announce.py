@@ -286,7 +286,8 @@ async def test_a_removed_permission_and_a_403_from_discord_fail_and_are_reported
     a = await settled(h, denied.id, HOUR)
     b = await settled(h, refused.id, HOUR)
     assert a[HOUR].state == "failed" and a[HOUR].reason == "I'm missing Send Messages, Embed Links there"
-    assert b[HOUR].state == "failed" and b[HOUR].reason is not None and b[HOUR].reason.startswith("403")
+    assert b[HOUR].state == "failed"
+    assert (b[HOUR].reason or "").startswith("403")
     h.clock.jump(HOUR)
     await settled(h, denied.id, 0)
     await settled(h, refused.id, 0)
