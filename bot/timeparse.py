@@ -333,7 +333,12 @@ def _tokens(text: str) -> list[str]:
     return cleaned.split()
 
 
-def _read_parts(text: str, example: str) -> _Parts:  # noqa: PLR0912 - one branch per kind of token
+def _iso_example(now: dt.datetime) -> str:
+    """A year-month-day time that is always ahead: next January 17th at 21:00."""
+    return f"{now.year + 1}-01-17 21:00"
+
+
+def _read_parts(text: str, example: str, now: dt.datetime) -> _Parts:  # noqa: PLR0912 - one branch per kind of token
     parts = _Parts()
     unread: list[str] = []
 
@@ -356,7 +361,7 @@ def _read_parts(text: str, example: str) -> _Parts:  # noqa: PLR0912 - one branc
         if _NUMERIC_DATE.match(token) and ("/" in token or token.count(".") == 2):
             raise UserError(
                 f"`{token}` could be day/month or month/day. Write the month as a word, or use year-month-day.",
-                example=_example(example, "2025-01-17 21:00"),
+                example=_example(example, _iso_example(now)),
             )
         if token in ("today", "tonight"):
             once("relative_day", 0, token)
@@ -401,7 +406,7 @@ def _candidate(date: dt.date, clock: dt.time) -> dt.datetime:
 
 
 def _absolute(text: str, *, now: dt.datetime, zone: Zone, example: str) -> tuple[int, dt.datetime]:  # noqa: PLR0912
-    parts = _read_parts(text, example)
+    parts = _read_parts(text, example, now)
     local_now = now.astimezone(zone)
     today = local_now.date()
     has_date = any(
@@ -419,6 +424,11 @@ def _absolute(text: str, *, now: dt.datetime, zone: Zone, example: str) -> tuple
     clock = parts.time
 
     def strict(wall: dt.datetime) -> int:
+        # A time already gone is refused as past (or accepted where the past is allowed) before
+        # any daylight-saving question: "it happens twice" is no help about last March.
+        lenient = resolve_wall(wall, zone)
+        if lenient <= now.timestamp():
+            return lenient
         return local_to_utc(wall, zone, example=example)
 
     if parts.day is not None and parts.month is None:
@@ -439,7 +449,7 @@ def _absolute(text: str, *, now: dt.datetime, zone: Zone, example: str) -> tuple
     if parts.year is not None and parts.month is None:
         raise UserError(
             f"`{_shown(text)}` has a year but no day and month.",
-            example=_example(example, f"{parts.year}-01-17 21:00"),
+            example=_example(example, "jan 17 9pm"),
         )
 
     if parts.year is not None and not 1970 <= parts.year <= today.year + 10:
@@ -482,7 +492,7 @@ def _calendar_date(
         try:
             return _candidate(dt.date(parts.year, parts.month, parts.day), clock)
         except ValueError:
-            raise _no_such_date(parts.year, parts.month, parts.day, example) from None
+            raise _no_such_date(parts.year, parts.month, parts.day, example, now) from None
     today = now.astimezone(zone).date()
     for year in range(today.year, today.year + 9):
         try:
@@ -491,15 +501,15 @@ def _calendar_date(
             continue  # 29 February outside a leap year
         if resolve_wall(wall, zone) > now.timestamp():
             return wall
-    raise _no_such_date(today.year, parts.month, parts.day, example)
+    raise _no_such_date(today.year, parts.month, parts.day, example, now)
 
 
-def _no_such_date(year: int, month: int, day: int, example: str) -> UserError:
+def _no_such_date(year: int, month: int, day: int, example: str, now: dt.datetime) -> UserError:
     if not 1 <= month <= 12:
         message = f"`{year}-{month:02d}-{day:02d}` is not a date: months run from 01 to 12 (year-month-day)."
     else:
         message = f"There is no {_MONTH_WORDS[month - 1].title()} {day} in {year}."
-    return UserError(message, example=_example(example, "2025-01-17 21:00"))
+    return UserError(message, example=_example(example, _iso_example(now)))
 
 
 def read_when(
@@ -527,9 +537,12 @@ def read_when(
         result = When(int(stamp[1]), zone)
     elif _DIGITS.match(raw):
         if len(raw) >= 13:
+            seconds = int(raw) // 1000
             raise UserError(
                 f"`{_shown(raw)}` looks like milliseconds; I need unix *seconds* (10 digits).",
-                example=_example(example, raw[:10]),
+                example=_example(
+                    example, str(seconds) if now_ts < seconds <= now_ts + MAX_AHEAD else "in 3 days"
+                ),
             )
         result = When(int(raw), zone)
     else:

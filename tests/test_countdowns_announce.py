@@ -428,6 +428,15 @@ async def test_notify_me_explains_every_refusal(harness: Harness) -> None:
     assert card.message is not None
     reply = await h.alice.click(card.message, "Notify me")
     assert "I'm missing **Manage Roles** in this server" in reply.content
+    # A role that gained moderator permissions after it was picked is not handed out.
+    h.lb.set_role_permissions(
+        bot_role, discord.Permissions(bot_role.permissions | discord.Permissions(manage_roles=True).value)
+    )
+    h.lb.set_role_permissions(h.guild.role_named("Fine pings"), discord.Permissions(ban_members=True))
+    await run_events(h)
+    reply = await h.alice.click(card.message, "Notify me")
+    assert "I won't hand out" in reply.content and "carries permissions" in reply.content
+    assert ok_role.id not in h.world.members["alice"].role_ids
     # A card posted while the countdown had a role, pressed after a moderator removed it.
     removed = await h.owner.slash("countdown edit", countdown=str(fine.id), remove_role=True)
     await removed.wait_done()

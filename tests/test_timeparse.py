@@ -217,14 +217,18 @@ EXAMPLE_WHEN = re.compile(r"when:(.*)$")
         "1737165600000",
         "in 20 years",
         "13pm",
+        "jan 32 9pm",
+        "2025 9pm",
+        "jan 17 9pm UTC+15",
     ],
 )
-def test_every_refusal_carries_an_example_that_works(text: str) -> None:
-    error = refusal(text)
+@pytest.mark.parametrize("now", [NOW, dt.datetime(2026, 11, 23, 6, 40, tzinfo=dt.UTC)], ids=["2025", "2026"])
+def test_every_refusal_carries_an_example_that_works(text: str, now: dt.datetime) -> None:
+    error = refusal(text, now=now)
     assert error.example is not None
     match = EXAMPLE_WHEN.search(error.example)
     assert match is not None, error.example
-    assert when(match.group(1)) > NOW.timestamp()
+    assert when(match.group(1), now=now) > now.timestamp()
 
 
 def test_describe_and_humanize() -> None:

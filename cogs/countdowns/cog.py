@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["Cliffhanger"]
 
-EX_CREATE = "/countdown create title:Severance season 2 when:2025-01-17 21:00"
+EX_CREATE = "/countdown create title:Severance season 2 when:jan 17 9pm"
 EX_WHEN_CREATE = "/countdown create title:Severance season 2 when:{when}"
 EX_WHEN_EDIT = "/countdown edit countdown:1 when:{when}"
 EX_WHEN_SEASON = "/countdown season season:2 first:{when} episodes:10"
@@ -346,6 +346,7 @@ class Countdowns(
         embed = await pager.render()
         if pager.pages > 1:
             await interaction.response.send_message(embed=embed, view=pager, ephemeral=True)
+            pager.origin = interaction
         else:
             await interaction.response.send_message(embed=embed, ephemeral=True)
 
@@ -509,7 +510,7 @@ class Countdowns(
                 await self.bot.episodes.upsert(guild.id, [(updated.code, None, updated.release_at)])
             if "channel_id" in changes:
                 await self.store.clear_failures(updated.id)
-        if {"title", "release_at"} & changes.keys():
+        if {"title", "release_at", "channel_id"} & changes.keys():
             updated, event_note = await self.events.update(
                 guild,
                 updated,
@@ -625,7 +626,7 @@ class Countdowns(
     ) -> None:
         guild = interaction.guild
         assert guild is not None  # noqa: S101 - guild_only
-        example = f"/countdown season season:{season} first:2025-01-16 21:00 episodes:{episodes}"
+        example = f"/countdown season season:{season} first:jan 16 9pm episodes:{episodes}"
         offsets = parse_milestones(milestones, example=f"{example} milestones:1d,1h") if milestones else None
         target = await self.target_channel(guild, channel, example=example)
         self.check_role_options(role, make_role)

@@ -9,7 +9,13 @@ import discord
 from bot.checks import permission_label
 from bot.errors import BotMissingPermissions, UserError
 
-__all__ = ["RISKY_PERMISSIONS", "make_ping_role", "ping_role_warnings", "refuse_ping_role"]
+__all__ = [
+    "RISKY_PERMISSIONS",
+    "make_ping_role",
+    "ping_role_warnings",
+    "refuse_ping_role",
+    "risky_permissions",
+]
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +31,11 @@ RISKY_PERMISSIONS = discord.Permissions.elevated() | discord.Permissions(
 )
 
 
+def risky_permissions(role: discord.Role) -> list[str]:
+    """Discord's names for the powers a role would hand to anyone who presses Notify me."""
+    return [permission_label(flag) for flag, on in role.permissions & RISKY_PERMISSIONS if on]
+
+
 def refuse_ping_role(role: discord.Role, *, example: str) -> None:
     """Raise a UserError for a role that must never be a ping role."""
     if role.is_default():
@@ -38,7 +49,7 @@ def refuse_ping_role(role: discord.Role, *, example: str) -> None:
             f"{role.mention} belongs to a bot or integration, so it can't be given to members.",
             example=example,
         )
-    risky = [permission_label(flag) for flag, on in role.permissions & RISKY_PERMISSIONS if on]
+    risky = risky_permissions(role)
     if risky:
         raise UserError(
             f"{role.mention} carries {', '.join(risky[:4])}{' and more' if len(risky) > 4 else ''}. "

@@ -14,7 +14,7 @@ from bot.errors import BotMissingPermissions, UserError, report_error
 from bot.ui import ReportingView
 
 from . import render
-from .roles import refuse_ping_role
+from .roles import risky_permissions
 from .store import Countdown, CountdownStore, Which
 
 if TYPE_CHECKING:
@@ -89,7 +89,12 @@ async def toggle_ping_role(interaction: discord.Interaction[Cliffhanger], countd
         raise UserError(
             "The ping role of this countdown was deleted. A moderator can set a new one:", example=edit
         )
-    refuse_ping_role(role, example=edit)
+    if role.is_default() or role.managed or risky_permissions(role):
+        raise UserError(
+            f"I won't hand out {role.mention} from a button: it carries permissions (or belongs to a bot), and "
+            "anyone can press **Notify me**. A moderator can pick a plain ping role:",
+            example=edit,
+        )
     me = guild.me
     if not me.guild_permissions.manage_roles:
         raise BotMissingPermissions("this server", ["Manage Roles"])
@@ -129,7 +134,18 @@ class ListPager(ReportingView):
         self.now = now
         self.page = 0
         self.pages = max(1, math.ceil(total / render.PAGE_SIZE))
+        self.origin: discord.Interaction[Any] | None = None
         self._sync()
+
+    async def on_timeout(self) -> None:
+        """Grey the buttons out rather than leave ones that no longer answer."""
+        if self.origin is None:
+            return
+        self.previous.disabled = self.next.disabled = True
+        try:
+            await self.origin.edit_original_response(view=self)
+        except discord.HTTPException:
+            log.debug("could not close an expired list pager", exc_info=True)
 
     def _sync(self) -> None:
         self.previous.disabled = self.page <= 0
