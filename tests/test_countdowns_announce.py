@@ -297,6 +297,22 @@ async def test_a_removed_permission_and_a_403_from_discord_fail_and_are_reported
     assert any("**Refused**" in n and "403" in n for n in notices)
 
 
+async def test_a_404_from_discord_marks_the_job_failed_and_tells_the_moderators(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    countdown = await created(h, title="Vanished", when="in 1 hour", channel=h.world.general)
+    # The channel went away on Discord's side before the bot's cache heard of it.
+    h.lb.inject(404, method="POST", path=rf"^/channels/{h.world.general.id}/messages$")
+    h.clock.jump(HOUR)
+    rows = await settled(h, countdown.id, 0)
+    assert rows[0].state == "failed"
+    assert (rows[0].reason or "").startswith("404")
+    (notice,) = [m for m in h.lb.bot_messages(h.world.announcements) if "I couldn't post" in m.content]
+    assert (
+        "**Vanished**" in notice.content and "Pick another channel with `/countdown edit`" in notice.content
+    )
+
+
 async def test_when_the_announcement_channel_itself_fails_the_log_is_told_once(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
