@@ -4,10 +4,14 @@ Runs the real bot against the loopback Discord on the real clock, schedules anno
 the countdowns cog, and measures, for each one, the time from its due second to the moment the
 loopback stored the message. Two scenarios:
 
-- spread: N announcements due over a window (default 1000 over 40 s, about 25 per second), which
-  measures the scheduler's own precision;
-- burst: M announcements due in the same second (default 300), which measures the fan-out
-  pacing: they go through the global limiter at about 45 per second instead of all at once.
+- spread: N announcements due over a window (default 1000 over 40 s, about 25 due at each whole
+  second) in 100 channels, which measures the scheduler's own precision;
+- burst: M announcements due in the same second (default 300), each in a channel of its own as if
+  in as many servers, which measures the fan-out pacing: they go through the global limiter at
+  at most 45 in any second instead of all at once.
+
+When the loopback can enforce Discord's real rate limits (global 50/s, 5 messages per 5 s per
+channel) the bench turns them on, so a 429 would show up as retries and lateness.
 
     .venv/bin/python -m bench.countdown_lateness [--spread 1000] [--window 40] [--burst 300]
 
@@ -20,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import inspect
 import json
 import logging
 import statistics
@@ -36,7 +41,7 @@ from tests.conftest import build_world
 from tests.loopback import BOT_TOKEN, LoopbackDiscord
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CHANNELS = 25  # announcements spread over many channels, as over many servers' channels
+SPREAD_CHANNELS = 100  # a quarter of an announcement per channel per second: under 5 per 5 s
 
 
 async def start_bot(settings: Settings) -> tuple[Cliffhanger, asyncio.Task[None]]:
@@ -112,13 +117,14 @@ async def run_scenario(
 
 async def main(spread: int, window: float, burst: int) -> list[dict[str, Any]]:
     logging.basicConfig(level=logging.WARNING)
-    lb = LoopbackDiscord()
+    # Discord's real rate limits, when this loopback can enforce them.
+    realistic = "realistic_limits" in inspect.signature(LoopbackDiscord).parameters
+    options: dict[str, Any] = {"realistic_limits": True} if realistic else {}
+    lb = LoopbackDiscord(**options)
     await lb.start()
     lb.install()
     world = build_world(lb)
-    channels = [world.announcements.id] + [
-        lb.add_channel(world.guild, f"room-{n}").id for n in range(CHANNELS - 1)
-    ]
+    rooms = [lb.add_channel(world.guild, f"room-{n}").id for n in range(max(SPREAD_CHANNELS, burst))]
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(
@@ -132,7 +138,12 @@ async def main(spread: int, window: float, burst: int) -> list[dict[str, Any]]:
                 due = [start + int(window * n / spread) for n in range(spread)]
                 results.append(
                     await run_scenario(
-                        bot, lb, guild_id=world.guild.id, channel_ids=channels, due_times=due, name="spread"
+                        bot,
+                        lb,
+                        guild_id=world.guild.id,
+                        channel_ids=rooms[:SPREAD_CHANNELS],
+                        due_times=due,
+                        name="spread",
                     )
                 )
             if burst:
@@ -142,15 +153,24 @@ async def main(spread: int, window: float, burst: int) -> list[dict[str, Any]]:
                         bot,
                         lb,
                         guild_id=world.guild.id,
-                        channel_ids=channels,
+                        channel_ids=rooms[:burst],
                         due_times=[second] * burst,
                         name="burst",
                     )
                 )
             limiter = bot.rate_limiter
             for result in results:
-                result["limiter_rate_per_s"] = limiter.rate / limiter.period
-            results.append({"limiter_acquired": limiter.acquired, "limiter_delayed": limiter.delayed})
+                result["limiter_per_window"] = f"{limiter.rate} per {limiter.period:g} s"
+                result["realistic_discord_limits"] = realistic
+            posts = [r for r in lb.requests if r.method == "POST" and r.path.endswith("/messages")]
+            results.append(
+                {
+                    "limiter_acquired": limiter.acquired,
+                    "limiter_delayed": limiter.delayed,
+                    "message_posts": len(posts),
+                    "refused_429": sum(1 for r in posts if r.status == 429),
+                }
+            )
         finally:
             await bot.close()
             with contextlib.suppress(Exception):
@@ -177,7 +197,10 @@ def cli() -> None:
                 f"p99 {result['p99_s'] * 1000:.1f} ms, max {result['max_s'] * 1000:.1f} ms"
             )
         else:
-            print(f"limiter: {result['limiter_acquired']} sends, {result['limiter_delayed']} paced")
+            print(
+                f"limiter: {result['limiter_acquired']} sends, {result['limiter_delayed']} paced; "
+                f"{result['message_posts']} message POSTs, {result['refused_429']} answered 429"
+            )
 
 
 if __name__ == "__main__":
