@@ -84,6 +84,8 @@ async def test_create_reads_every_time_form_and_replies_with_live_timestamps(har
         assert f"<t:{stored.release_at}:F>" in reply.text
         assert f"<t:{stored.release_at}:R>" in reply.text
         assert f"Countdown #{n} **Premiere {n}**" in reply.text
+        zone = ZoneInfo("Europe/London") if "London" in text else NY
+        assert f"Read as {describe(stored.release_at, zone)}." in reply.text
 
 
 async def test_create_schedules_each_milestone_and_mirrors_a_discord_event(harness: Harness) -> None:

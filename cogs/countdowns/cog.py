@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can, ensure_moderator, moderator_only
 from bot.episodes import EpisodeCode
 from bot.errors import UserError
-from bot.timeparse import When, Zone, zone_label
+from bot.timeparse import When, Zone, describe, zone_label
 from bot.transformers import WhenTransformer, server_zone
 
 from . import render
@@ -385,7 +385,7 @@ class Countdowns(
         )
         self.check_role_options(role, make_role)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        notes: list[str] = []
+        notes: list[str] = [f"Read as {describe(when.at, when.zone)}."]
         settings = await self.bot.guild_store.get(guild.id)
         ping = await self.ping_role(
             guild, role, make_role, name_base=settings.show_name or clean, channel=target, notes=notes
@@ -471,8 +471,10 @@ class Countdowns(
             changes["title"] = await self.checked_title(
                 guild.id, title, example=f"/countdown edit countdown:{current.id} title:Severance S2 premiere"
             )
+        notes: list[str] = []
         if when is not None:
             changes["release_at"] = when.at
+            notes.append(f"Read as {describe(when.at, when.zone)}.")
         if milestones is not None:
             changes["milestones"] = parse_milestones(
                 milestones, example=f"/countdown edit countdown:{current.id} milestones:14d,1d,10m"
@@ -482,7 +484,6 @@ class Countdowns(
                 "Pick a new `role` or `remove_role`, not both.",
                 example=f"/countdown edit countdown:{current.id} remove_role:True",
             )
-        notes: list[str] = []
         target: discord.TextChannel | None = None
         if channel is not None:
             target = await self.target_channel(guild, channel, example=example)
