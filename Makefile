@@ -28,6 +28,9 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+bench: $(STAMP)
+	$(BIN)/python -m bench.countdown_lateness
+
 check: $(STAMP)
 	$(BIN)/python main.py check
 

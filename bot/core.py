@@ -22,6 +22,7 @@ from .db.guilds import GuildStore
 from .db.jobs import JobStore
 from .errors import report_error
 from .lock import InstanceLock
+from .ratelimit import GlobalRateLimiter
 from .scheduler import Clock, Scheduler
 
 __all__ = ["CliffTree", "Cliffhanger"]
@@ -72,6 +73,8 @@ class Cliffhanger(commands.Bot):
         self.jobs = JobStore(self.db)
         self.episodes = EpisodeStore(self.db)
         self.scheduler = Scheduler(self.jobs, clock=clock, gate=self.wait_until_ready)
+        # Every scheduled send (announcement fan-outs) passes through this, under Discord's global limit.
+        self.rate_limiter = GlobalRateLimiter()
         self.extensions_to_load = extensions
         self.failed_extensions: dict[str, BaseException] = {}
         self.started_at = time.monotonic()

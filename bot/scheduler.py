@@ -161,9 +161,12 @@ class Scheduler:
         self._skip_listeners[kind] = listener
 
     # -- writing -------------------------------------------------------------------------------
-    async def schedule(self, jobs: Iterable[NewJob]) -> int:
-        """Add or re-time jobs (finished ones are kept as they are) and wake the dispatcher."""
-        written = await self.store.upsert(list(jobs), int(self.clock.now()))
+    async def schedule(self, jobs: Iterable[NewJob], *, revive: bool = False) -> int:
+        """Add or re-time jobs (finished ones are kept as they are) and wake the dispatcher.
+
+        `revive` re-arms jobs that were cancelled or skipped without sending (see JobStore.upsert).
+        """
+        written = await self.store.upsert(list(jobs), int(self.clock.now()), revive=revive)
         if written:
             self.wake()
         return written
@@ -171,6 +174,13 @@ class Scheduler:
     async def cancel(self, guild_id: int, kind: str, key_prefix: str, reason: str) -> int:
         """Cancel the pending jobs of one owner, recording why."""
         count = await self.store.cancel(guild_id, kind, key_prefix, reason, int(self.clock.now()))
+        if count:
+            self.wake()
+        return count
+
+    async def cancel_keys(self, guild_id: int, kind: str, keys: Iterable[str], reason: str) -> int:
+        """Cancel pending jobs by exact key (one milestone, not every key that starts alike)."""
+        count = await self.store.cancel_keys(guild_id, kind, list(keys), reason, int(self.clock.now()))
         if count:
             self.wake()
         return count

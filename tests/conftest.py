@@ -174,6 +174,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 async def harness(loopback: LoopbackDiscord, world: World, settings: Settings) -> AsyncIterator[Harness]:
     h = Harness(loopback, world, settings, ShiftedClock())
+    loopback.clock = h.clock.now  # Discord's "now" travels with the bot's
     await h.start()
     try:
         yield h

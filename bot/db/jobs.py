@@ -76,9 +76,11 @@ class JobStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def upsert(self, jobs: Sequence[NewJob], now: int) -> int:
+    async def upsert(self, jobs: Sequence[NewJob], now: int, *, revive: bool = False) -> int:
         """Insert jobs, or re-time ones that are still pending. Finished rows are left alone, so
-        something already announced is never repeated. Returns how many rows were written."""
+        something already announced is never repeated. With `revive`, rows that finished without
+        ever sending (cancelled or skipped) are re-armed as pending too: an owner that cancelled a
+        milestone and later wants it back gets it back. Returns how many rows were written."""
         if not jobs:
             return 0
         written = 0
@@ -94,8 +96,13 @@ class JobStore:
                         due_at = excluded.due_at,
                         run_at = excluded.run_at,
                         expires_at = excluded.expires_at,
-                        payload = excluded.payload
+                        payload = excluded.payload,
+                        attempts = CASE WHEN scheduled_jobs.state = 'pending' THEN scheduled_jobs.attempts ELSE 0 END,
+                        reason = CASE WHEN scheduled_jobs.state = 'pending' THEN scheduled_jobs.reason END,
+                        finished_at = NULL,
+                        state = 'pending'
                     WHERE scheduled_jobs.state = 'pending'
+                       OR (? AND scheduled_jobs.state IN ('cancelled', 'skipped'))
                     """,
                     (
                         job.guild_id,
@@ -107,6 +114,7 @@ class JobStore:
                         job.expires_at,
                         json.dumps(job.payload, separators=(",", ":")),
                         now,
+                        revive,
                     ),
                 )
                 written += cursor.rowcount
@@ -122,6 +130,18 @@ class JobStore:
             WHERE guild_id = ? AND kind = ? AND key LIKE ? ESCAPE '\\' AND state = 'pending'
             """,
             (reason, now, guild_id, kind, escaped + "%"),
+        )
+
+    async def cancel_keys(self, guild_id: int, kind: str, keys: Sequence[str], reason: str, now: int) -> int:
+        """Cancel the pending jobs with exactly these keys (a prefix would also catch 'x:3600' for 'x:360')."""
+        if not keys:
+            return 0
+        return await self.db.execute(
+            f"""
+            UPDATE scheduled_jobs SET state = 'cancelled', reason = ?, finished_at = ?
+            WHERE guild_id = ? AND kind = ? AND key IN ({",".join("?" for _ in keys)}) AND state = 'pending'
+            """,
+            (reason, now, guild_id, kind, *keys),
         )
 
     async def get(self, guild_id: int, kind: str, key: str) -> Job | None:

@@ -28,6 +28,12 @@ class Operation:
 @functools.cache
 def _load() -> tuple[dict[str, Any], list[Operation]]:
     spec = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    # Discord documents snowflakes as strings but accepts integers in request bodies, and
+    # discord.py sends integers in places (allowed_mentions.roles/users); the spec only has strings.
+    snowflake = spec["components"]["schemas"]["SnowflakeType"]
+    spec["components"]["schemas"]["SnowflakeType"] = {
+        "anyOf": [snowflake, {"type": "integer", "minimum": 0, "maximum": 2**64 - 1}]
+    }
     ops: list[Operation] = []
     for template, item in spec["paths"].items():
         regex = "^" + re.sub(r"\\\{[a-z_]+\\\}", r"[^/]+", re.escape(template)) + "$"
@@ -69,11 +75,31 @@ def validate_body(method: str, path: str, body: Any) -> list[str]:
     problems: list[str] = []
     validator = _validator(op.method, op.template)
     if validator is not None and body is not None:
-        for error in sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path)):
+        typed = _numeric_bitfields(body)
+        for error in sorted(validator.iter_errors(typed), key=lambda e: list(e.absolute_path)):
             where = "/".join(str(p) for p in error.absolute_path) or "(body)"
             problems.append(f"{where}: {_short(error)}")
     problems.extend(check_limits(body))
     return problems
+
+
+# Permission bitfields outgrow JavaScript's integers, so Discord documents them as strings and
+# accepts a string of digits (discord.py always sends one); the OpenAPI spec types them as integers.
+_BITFIELDS = frozenset({"permissions", "allow", "deny", "default_member_permissions"})
+
+
+def _numeric_bitfields(body: Any) -> Any:
+    """The body with string-encoded permission bitfields read as the integers Discord takes them for."""
+    if isinstance(body, list):
+        return [_numeric_bitfields(item) for item in body]
+    if not isinstance(body, dict):
+        return body
+    return {
+        key: int(value)
+        if key in _BITFIELDS and isinstance(value, str) and value.isdigit()
+        else _numeric_bitfields(value)
+        for key, value in body.items()
+    }
 
 
 def _short(error: Any) -> str:

@@ -1,0 +1,232 @@
+"""Buttons: the persistent "Notify me" toggle, the list pager and the delete confirmation."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.errors import BotMissingPermissions, UserError, report_error
+from bot.ui import ReportingView
+
+from . import render
+from .roles import risky_permissions
+from .store import Countdown, CountdownStore, Which
+
+if TYPE_CHECKING:
+    from bot.core import Cliffhanger
+
+__all__ = ["ConfirmDelete", "ListPager", "NotifyButton", "notify_view"]
+
+log = logging.getLogger(__name__)
+
+NOTIFY_ID = "countdown:notify:{id}"
+
+
+class NotifyButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"countdown:notify:(?P<id>[0-9]{1,19})",
+):
+    """Gives or takes the countdown's ping role. Persistent: the custom_id carries the countdown id,
+    so a button posted months ago still works after any number of restarts."""
+
+    def __init__(self, countdown_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Notify me",
+                emoji="\N{BELL}",
+                style=discord.ButtonStyle.primary,
+                custom_id=NOTIFY_ID.format(id=countdown_id),
+            )
+        )
+        self.countdown_id = countdown_id
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls,
+        interaction: discord.Interaction[Cliffhanger],
+        item: discord.ui.Button[discord.ui.View],
+        match: re.Match[str],
+        /,
+    ) -> NotifyButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction[Cliffhanger]) -> None:  # type: ignore[override]
+        # discord.py only logs DynamicItem errors, so report them to the member here.
+        try:
+            await toggle_ping_role(interaction, self.countdown_id)
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+
+def notify_view(countdown_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(NotifyButton(countdown_id))
+    return view
+
+
+async def toggle_ping_role(interaction: discord.Interaction[Cliffhanger], countdown_id: int) -> None:
+    guild = interaction.guild
+    member = interaction.user
+    if guild is None or not isinstance(member, discord.Member):
+        raise UserError("This button only works inside the server.")
+    countdown = await CountdownStore(interaction.client.db).get(guild.id, countdown_id)
+    if countdown is None:
+        raise UserError("That countdown was deleted, so there is nothing to be notified about.")
+    edit = f"/countdown edit countdown:{countdown.id} role:@Severance pings"
+    if countdown.role_id is None:
+        raise UserError(
+            f"**{render.escape(countdown.title)}** doesn't ping anyone, so there is nothing to opt into. "
+            "A moderator can add a ping role:",
+            example=edit,
+        )
+    role = guild.get_role(countdown.role_id)
+    if role is None:
+        raise UserError(
+            "The ping role of this countdown was deleted. A moderator can set a new one:", example=edit
+        )
+    if role.is_default() or role.managed or risky_permissions(role):
+        raise UserError(
+            f"I won't hand out {role.mention} from a button: it carries permissions (or belongs to a bot), and "
+            "anyone can press **Notify me**. A moderator can pick a plain ping role:",
+            example=edit,
+        )
+    me = guild.me
+    if not me.guild_permissions.manage_roles:
+        raise BotMissingPermissions("this server", ["Manage Roles"])
+    if role >= me.top_role:
+        raise UserError(
+            f"I can't hand out {role.mention}: it is above my highest role. A moderator can drag my role "
+            "above it in Server Settings > Roles."
+        )
+    title = render.escape(countdown.title)
+    try:
+        if member.get_role(role.id) is not None:
+            await member.remove_roles(role, reason=f"Notify me turned off (countdown #{countdown.id})")
+            text = f"\N{BELL WITH CANCELLATION STROKE} You won't be pinged for **{title}** any more."
+        else:
+            await member.add_roles(role, reason=f"Notify me (countdown #{countdown.id})")
+            text = (
+                f"\N{BELL} You'll be pinged as {role.mention} when **{title}** gets close and when it's out. "
+                "Press **Notify me** again to stop."
+            )
+    except discord.Forbidden:
+        raise UserError(
+            f"Discord wouldn't let me change your roles ({role.mention}). A moderator should check that my role "
+            "has Manage Roles and sits above it."
+        ) from None
+    await interaction.response.send_message(text, ephemeral=True)
+
+
+class ListPager(ReportingView):
+    """Previous/Next through /countdown list. Ephemeral, so only its member can press it."""
+
+    def __init__(self, store: CountdownStore, guild_id: int, which: Which, *, total: int, now: float) -> None:
+        super().__init__(timeout=600)
+        self.store = store
+        self.guild_id = guild_id
+        self.which = which
+        self.total = total
+        self.now = now
+        self.page = 0
+        self.pages = max(1, math.ceil(total / render.PAGE_SIZE))
+        self.origin: discord.Interaction[Any] | None = None
+        self._sync()
+
+    async def on_timeout(self) -> None:
+        """Grey the buttons out rather than leave ones that no longer answer."""
+        if self.origin is None:
+            return
+        self.previous.disabled = self.next.disabled = True
+        try:
+            await self.origin.edit_original_response(view=self)
+        except discord.HTTPException:
+            log.debug("could not close an expired list pager", exc_info=True)
+
+    def _sync(self) -> None:
+        self.previous.disabled = self.page <= 0
+        self.next.disabled = self.page >= self.pages - 1
+
+    async def render(self) -> discord.Embed:
+        items = await self.store.page(
+            self.guild_id,
+            int(self.now),
+            self.which,
+            limit=render.PAGE_SIZE,
+            offset=self.page * render.PAGE_SIZE,
+        )
+        return render.list_embed(
+            items, page=self.page, pages=self.pages, total=self.total, which=self.which, now=self.now
+        )
+
+    async def _turn(self, interaction: discord.Interaction[Any], step: int) -> None:
+        self.page = min(max(self.page + step, 0), self.pages - 1)
+        self._sync()
+        await interaction.response.edit_message(embed=await self.render(), view=self)
+
+    @discord.ui.button(
+        label="Previous", emoji="\N{BLACK LEFT-POINTING TRIANGLE}", style=discord.ButtonStyle.secondary
+    )
+    async def previous(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[ListPager]
+    ) -> None:
+        await self._turn(interaction, -1)
+
+    @discord.ui.button(
+        label="Next", emoji="\N{BLACK RIGHT-POINTING TRIANGLE}", style=discord.ButtonStyle.secondary
+    )
+    async def next(self, interaction: discord.Interaction[Any], button: discord.ui.Button[ListPager]) -> None:
+        await self._turn(interaction, 1)
+
+
+class ConfirmDelete(ReportingView):
+    """Asks before deleting a countdown; only the moderator who asked can answer."""
+
+    def __init__(
+        self,
+        countdown: Countdown,
+        owner_id: int,
+        on_confirm: Callable[[discord.Interaction[Any], Countdown], Awaitable[str]],
+    ) -> None:
+        super().__init__(timeout=120)
+        self.countdown = countdown
+        self.owner_id = owner_id
+        self.on_confirm = on_confirm
+        self.origin: discord.Interaction[Any] | None = None
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        return interaction.user.id == self.owner_id
+
+    @discord.ui.button(label="Delete", emoji="\N{WASTEBASKET}", style=discord.ButtonStyle.danger)
+    async def confirm(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[ConfirmDelete]
+    ) -> None:
+        self.stop()
+        await interaction.response.defer()
+        text = await self.on_confirm(interaction, self.countdown)
+        await interaction.edit_original_response(content=text, embed=None, view=None)
+
+    @discord.ui.button(label="Keep it", style=discord.ButtonStyle.secondary)
+    async def cancel(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[ConfirmDelete]
+    ) -> None:
+        self.stop()
+        await interaction.response.edit_message(
+            content=f"Kept **{render.escape(self.countdown.title)}**; nothing was deleted.",
+            embed=None,
+            view=None,
+        )
+
+    async def on_timeout(self) -> None:
+        if self.origin is None:
+            return
+        try:
+            await self.origin.edit_original_response(
+                content="Nothing was deleted (no answer within two minutes).", embed=None, view=None
+            )
+        except discord.HTTPException:
+            log.debug("could not close an expired delete confirmation", exc_info=True)
