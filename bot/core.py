@@ -73,12 +73,29 @@ class Cliffhanger(commands.Bot):
         self.jobs = JobStore(self.db)
         self.episodes = EpisodeStore(self.db)
         self.scheduler = Scheduler(self.jobs, clock=clock, gate=self.wait_until_ready)
-        # Every scheduled send (announcement fan-outs) passes through this, under Discord's global limit.
+        # Every REST request except interaction responses passes through this limiter, so a fan-out
+        # plus whatever else the bot does at that moment stays under Discord's global 50/s.
         self.rate_limiter = GlobalRateLimiter()
+        self._pace_requests()
         self.extensions_to_load = extensions
         self.failed_extensions: dict[str, BaseException] = {}
         self.started_at = time.monotonic()
         self.synced: bool | None = None  # whether the last start-up pushed commands to Discord
+
+    def _pace_requests(self) -> None:
+        """Route discord.py's HTTP requests through `rate_limiter`.
+
+        discord.py honours per-route buckets and 429s but never paces itself to the global limit.
+        Interaction callbacks and followups use the webhook adapter, not this client, and Discord
+        does not count them, so they are never held back.
+        """
+        send = self.http.request
+
+        async def paced(route: discord.http.Route, **kwargs: Any) -> Any:
+            async with self.rate_limiter:
+                return await send(route, **kwargs)
+
+        self.http.request = paced  # type: ignore[method-assign]
 
     # -- start-up ------------------------------------------------------------------------------
     async def setup_hook(self) -> None:

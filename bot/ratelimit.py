@@ -1,8 +1,9 @@
 """A client-side limit on the bot's request rate, a little under Discord's global 50 per second.
 
 discord.py honours per-route buckets and reacts to 429s, but it does not pace itself to the global
-limit. When one premiere is announced in many servers at the same second, every scheduled send
-goes through this limiter, so the fan-out is spread out instead of tripping a global 429.
+limit. The bot routes every REST request (interaction responses excepted: Discord does not count
+them) through this limiter, so when one premiere is announced in many servers at the same second the
+fan-out is spread out instead of tripping a global 429.
 
 Why not `aiolimiter.AsyncLimiter(45, 1)`: it is a leaky bucket, which lets its whole capacity
 through at once and then refills at the rate, so the first second of a burst passes about 90
@@ -28,7 +29,7 @@ DEFAULT_RATE = 45  # per second: headroom for requests that skip the limiter and
 
 
 class GlobalRateLimiter:
-    """`async with bot.rate_limiter:` around each REST request of a fan-out (announcements).
+    """Held around each REST request the bot makes (see `Cliffhanger._pace_requests`).
 
     A sliding window: at most `rate` requests in any `period` seconds, granted in arrival order.
     Shared by the whole process; it counts what passed and how many had to wait.

@@ -367,10 +367,11 @@ async def test_a_deleted_countdown_and_a_deleted_role_are_handled(harness: Harne
 
 
 async def test_fan_outs_go_through_the_global_limiter(harness: Harness) -> None:
+    """Every REST request passes the limiter, so only the 8 announcements are counted here."""
     h = harness
     await configure(h)
-    h.bot.rate_limiter = GlobalRateLimiter(rate=3, period=0.3)  # tight, so pacing must happen
     made = [await created(h, title=f"Drop {n}", when="in 1 hour", milestones="release") for n in range(8)]
+    h.bot.rate_limiter = GlobalRateLimiter(rate=3, period=0.3)  # tight, so pacing must happen
     h.clock.jump(HOUR)
     for countdown in made:
         await settled(h, countdown.id, 0)

@@ -1,13 +1,15 @@
-"""The global limiter that scheduled fan-outs go through."""
+"""The global limiter every REST request but interaction responses goes through."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
+import discord
 import pytest
 
 from bot.ratelimit import DISCORD_GLOBAL_LIMIT, GlobalRateLimiter
+from tests.conftest import Harness
 
 
 def test_the_default_stays_under_discords_global_limit() -> None:
@@ -55,3 +57,15 @@ async def test_a_burst_is_paced_so_no_window_holds_more_than_the_rate() -> None:
     # A slow machine only spreads requests further apart; the slack covers a granted task
     # that runs a moment late.
     assert busiest <= limiter.rate + 2
+
+
+async def test_rest_requests_wait_for_the_limiter_but_interaction_responses_do_not(harness: Harness) -> None:
+    harness.bot.rate_limiter = limiter = GlobalRateLimiter(rate=1, period=60)
+    await limiter.acquire()  # the window is now full for a minute
+    reply = await harness.owner.slash("about")  # answered at once: interaction responses are exempt
+    assert reply.embeds
+    channel = harness.bot.get_channel(harness.world.general.id)
+    assert isinstance(channel, discord.TextChannel)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(channel.send("held back"), 0.3)
+    assert harness.lb.bot_messages(harness.world.general) == []

@@ -95,14 +95,13 @@ class Announcer:
             everyone=False, users=False, roles=[role] if role is not None else False, replied_user=False
         )
         try:
-            async with self.bot.rate_limiter:
-                message = await channel.send(
-                    content,
-                    embed=embed,
-                    view=notify_view(countdown.id) if role is not None else discord.utils.MISSING,
-                    allowed_mentions=mentions,
-                    nonce=job.nonce,
-                )
+            message = await channel.send(
+                content,
+                embed=embed,
+                view=notify_view(countdown.id) if role is not None else discord.utils.MISSING,
+                allowed_mentions=mentions,
+                nonce=job.nonce,
+            )
         except (discord.Forbidden, discord.NotFound) as exc:
             reason = describe_http_error(exc)
             hint = HINT_DELETED if isinstance(exc, discord.NotFound) else HINT_PERMISSIONS
@@ -135,8 +134,7 @@ class Announcer:
             and not missing_permissions(target.permissions_for(guild.me), ANNOUNCE_PERMISSIONS)
         ):
             try:
-                async with self.bot.rate_limiter:
-                    await target.send(render.failure_notice(countdown, channel_id, reason, hint))
+                await target.send(render.failure_notice(countdown, channel_id, reason, hint))
             except discord.HTTPException as exc:
                 log.warning(
                     "could not tell the moderators of guild %s in #%s: %s", guild.id, target.name, exc
