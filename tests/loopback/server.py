@@ -240,6 +240,7 @@ class LoopbackDiscord:
         self.connections: list[Connection] = []
         self.nonces: dict[tuple[int, int, str], tuple[int, float]] = {}
         self.identify_count = 0
+        self.nonce_hits = 0  # retries Discord answered with the message it already had
         self.resume_count = 0
         self.limits: DiscordLimits | None = DiscordLimits() if realistic_limits else None
         self._runner: web.AppRunner | None = None
@@ -1165,6 +1166,7 @@ class LoopbackDiscord:
                 if seen is not None and time.monotonic() - seen[1] < self.nonce_window:
                     existing = self.messages.get(seen[0])
                     if existing is not None:
+                        self.nonce_hits += 1
                         return existing.to_dict()
             self._unarchive_for_send(channel)
             message = self._store_message(channel, self.bot_user, body)

@@ -1,0 +1,84 @@
+"""A premiere fan-out: many servers, one countdown each, all released in the same second.
+
+Shared by the fault drills (tests) and the fan-out benchmark (bench/fanout.py).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.db import Database
+from bot.db.guilds import GuildStore
+from bot.db.jobs import JobStore
+from cogs.countdowns.rules import plan_jobs
+from cogs.countdowns.store import CountdownStore, NewCountdown
+from tests.loopback import Channel, Guild, LoopbackDiscord
+
+
+@dataclass(frozen=True)
+class Server:
+    guild: Guild
+    channel: Channel
+
+
+def build_servers(lb: LoopbackDiscord, count: int, *, prefix: str = "Fans") -> list[Server]:
+    """`count` guilds the bot is in, each with an #announcements channel. Build before the bot connects."""
+    servers = []
+    for n in range(count):
+        guild = lb.create_guild(f"{prefix} {n}")
+        servers.append(Server(guild, lb.add_channel(guild, "announcements")))
+    return servers
+
+
+async def seed_countdowns(db: Database, servers: list[Server], release_at: int, now: int) -> None:
+    """Each server: announcement channel set, one countdown releasing at `release_at` (release only)."""
+    guilds, countdowns, jobs = GuildStore(db), CountdownStore(db), JobStore(db)
+    planned = []
+    for server in servers:
+        await guilds.update(server.guild.id, announce_channel_id=server.channel.id, show_name="Severance")
+        countdown = await countdowns.create(
+            NewCountdown(
+                guild_id=server.guild.id,
+                title="Season 3 premiere",
+                release_at=release_at,
+                created_by=server.guild.owner_id,
+                milestones=(0,),
+            ),
+            now,
+        )
+        planned.extend(plan_jobs(server.guild.id, countdown.id, release_at, countdown.milestones, now).jobs)
+    await jobs.upsert(planned, now)
+
+
+async def seed_database(path: Path, servers: list[Server], release_at: int, now: int) -> None:
+    db = Database(path)
+    await db.open()
+    try:
+        await db.migrate()
+        await seed_countdowns(db, servers, release_at, now)
+    finally:
+        await db.close()
+
+
+@dataclass(frozen=True)
+class Tally:
+    delivered: int
+    duplicates: int
+    lost: int
+
+    @property
+    def exactly_once(self) -> bool:
+        return self.duplicates == 0 and self.lost == 0
+
+
+def tally(lb: LoopbackDiscord, servers: list[Server]) -> Tally:
+    """Announcements per server channel: one each is right; more is a duplicate; none is lost."""
+    per_channel = Counter(m.channel_id for m in lb.bot_messages() if "Season 3 premiere" in m.text)
+    counts = [per_channel.get(s.channel.id, 0) for s in servers]
+    return Tally(
+        delivered=sum(1 for c in counts if c >= 1),
+        duplicates=sum(c - 1 for c in counts if c > 1),
+        lost=sum(1 for c in counts if c == 0),
+    )
