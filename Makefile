@@ -29,7 +29,8 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.countdown_lateness
+	$(BIN)/python -m bench.timeliness
+	$(BIN)/python -m bench.fanout --servers 1000
 
 check: $(STAMP)
 	$(BIN)/python main.py check

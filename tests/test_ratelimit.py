@@ -24,7 +24,7 @@ def test_the_default_stays_under_discords_global_limit() -> None:
 
 async def test_requests_beyond_the_rate_wait_for_the_window() -> None:
     # Three a minute: the fourth cannot go through within this test, whatever the machine's speed.
-    limiter = GlobalRateLimiter(rate=3, period=60)
+    limiter = GlobalRateLimiter(rate=3, period=60, burst=3)
     for _ in range(3):
         async with limiter:
             pass
@@ -51,8 +51,11 @@ async def test_a_burst_is_paced_so_no_window_holds_more_than_the_rate() -> None:
 
     await asyncio.gather(*(send() for _ in range(70)))
     assert limiter.acquired == 70
-    assert limiter.delayed == 50  # the first 20 went at once; the rest were paced, in order
+    assert limiter.burst == 10
+    assert limiter.delayed == 60  # the first 10 went at once; the rest were paced, in order
     granted.sort()
+    gaps = [b - a for a, b in zip(granted[10:], granted[11:], strict=False)]
+    assert min(gaps) >= limiter.spacing * 0.4  # spaced out, not sent as a second burst
     busiest = max(sum(1 for t in granted if start <= t < start + limiter.period) for start in granted)
     # A slow machine only spreads requests further apart; the slack covers a granted task
     # that runs a moment late.

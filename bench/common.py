@@ -1,0 +1,85 @@
+"""Shared pieces of the benchmarks: a loopback Discord, the bot in or out of process, statistics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import statistics
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot import create_bot
+from bot.config import Settings
+from bot.core import Cliffhanger
+from tests.loopback import BOT_TOKEN, LoopbackDiscord
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary(values: Sequence[float]) -> dict[str, float]:
+    return {
+        "median": statistics.median(values),
+        "p99": quantile(values, 0.99),
+        "min": min(values),
+        "max": max(values),
+    }
+
+
+def machine() -> str:
+    cpus = os.cpu_count()
+    return f"{platform.processor() or platform.machine()}, {cpus} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+@contextlib.asynccontextmanager
+async def loopback(*, realistic: bool = True, validate: bool = True) -> AsyncIterator[LoopbackDiscord]:
+    lb = LoopbackDiscord(realistic_limits=realistic, validate=validate)
+    await lb.start()
+    lb.install()
+    try:
+        yield lb
+    finally:
+        lb.uninstall()
+        await lb.stop()
+
+
+@contextlib.asynccontextmanager
+async def bot_in_process(
+    database: Path, *, configure: Callable[[Cliffhanger], None] | None = None
+) -> AsyncIterator[Cliffhanger]:
+    """The real bot in this process; `configure` may adjust it before it logs in."""
+    settings = Settings(discord_token=BOT_TOKEN, database_path=database, log_level="WARNING")
+    bot = create_bot(settings, guild_ready_timeout=0.2)
+    if configure is not None:
+        configure(bot)
+    await bot.login(settings.discord_token)
+    task = asyncio.create_task(bot.connect(reconnect=True))
+    try:
+        await asyncio.wait_for(bot.wait_until_ready(), 120)
+        yield bot
+    finally:
+        await bot.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 5)
+
+
+def save(name: str, data: Any) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
