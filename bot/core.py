@@ -81,6 +81,7 @@ class Cliffhanger(commands.Bot):
         self.failed_extensions: dict[str, BaseException] = {}
         self.started_at = time.monotonic()
         self.synced: bool | None = None  # whether the last start-up pushed commands to Discord
+        self.setup_finished_at: float | None = None  # monotonic time setup_hook finished
 
     def _pace_requests(self) -> None:
         """Route discord.py's HTTP requests through `rate_limiter`.
@@ -109,6 +110,8 @@ class Cliffhanger(commands.Bot):
         await self.load_cogs()
         await self.scheduler.start()
         await self.sync_commands()
+        self.setup_finished_at = time.monotonic()
+        log.info("set up in %.2f s", self.setup_finished_at - self.started_at)
 
     def discover_extensions(self) -> list[str]:
         """Every module or package directly under cogs/."""

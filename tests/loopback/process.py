@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,10 +23,12 @@ class BotProcess:
         self.log_level = log_level
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
+        self.setup_s: float | None = None  # last start: seconds from start to the end of setup_hook
 
     async def start(self, timeout: float = 30.0) -> None:
         """Start the bot and wait for READY."""
         log = self.log_path.open("ab")
+        spawned = time.monotonic()
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -45,10 +48,12 @@ class BotProcess:
         self.starts += 1
         assert self.proc.stdout is not None
         line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
-        if line.strip() != b"READY":
+        if not line.startswith(b"READY"):
             raise RuntimeError(
                 f"the bot process did not become ready; see {self.log_path}:\n{self.log_text()[-3000:]}"
             )
+        _, _, setup_at = line.partition(b"setup_at=")
+        self.setup_s = float(setup_at) - spawned if setup_at.strip() else None
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -2,8 +2,8 @@
 
     python -m tests.loopback.run_bot --port 8123 --database /tmp/x.db
 
-It prints READY once the bot's guild cache is loaded, then runs until stopped (SIGTERM: a clean
-close) or killed.
+It prints `READY setup_at=<monotonic time setup_hook finished>` once the bot's guild cache is
+loaded, then runs until stopped (SIGTERM: a clean close) or killed.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import contextlib
 import logging
 import signal
 import sys
+import time
 from pathlib import Path
 
 import discord
@@ -35,7 +36,8 @@ async def run(args: argparse.Namespace) -> None:
     bot = create_bot(settings, guild_ready_timeout=args.guild_ready_timeout)
 
     async def announce_ready() -> None:
-        print("READY", flush=True)
+        # CLOCK_MONOTONIC is system-wide on Linux: the parent subtracts its spawn time.
+        print(f"READY setup_at={bot.setup_finished_at or time.monotonic():.6f}", flush=True)
 
     bot.add_listener(announce_ready, "on_ready")
     task = asyncio.current_task()

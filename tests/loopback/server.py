@@ -295,17 +295,23 @@ class LoopbackDiscord:
     # ==========================================================================================
     # building the world (test side); changes after connect are announced over the gateway
     # ==========================================================================================
-    def add_user(self, name: str, *, bot: bool = False) -> User:
-        user = User(self.ids.next(), name, bot=bot)
+    def add_user(self, name: str, *, bot: bool = False, id: int | None = None) -> User:
+        user = User(id or self.ids.next(), name, bot=bot)
         self.users[user.id] = user
         return user
 
     def create_guild(
-        self, name: str, *, owner: User | None = None, bot_permissions: discord.Permissions | None = None
+        self,
+        name: str,
+        *,
+        owner: User | None = None,
+        bot_permissions: discord.Permissions | None = None,
+        id: int | None = None,
     ) -> Guild:
-        """A guild the bot is in, with @everyone, an owner and the bot's managed role."""
+        """A guild the bot is in, with @everyone, an owner and the bot's managed role. `id` fixes the
+        snowflake (benchmarks match a prebuilt database); by default a new one is made."""
         owner = owner or self.add_user(f"{name.lower().replace(' ', '-')}-owner")
-        guild = Guild(self.ids.next(), name, owner.id)
+        guild = Guild(id or self.ids.next(), name, owner.id)
         everyone = discord.Permissions(
             view_channel=True,
             send_messages=True,
@@ -389,9 +395,10 @@ class LoopbackDiscord:
         type: int = ChannelType.TEXT,
         parent: Channel | None = None,
         overwrites: list[Overwrite] | None = None,
+        id: int | None = None,
     ) -> Channel:
         channel = Channel(
-            self.ids.next(),
+            id or self.ids.next(),
             guild.id,
             type,
             name,

@@ -1,0 +1,234 @@
+"""A database at the scale the issue sets: 10,000 servers, 100,000 countdowns with 1,000,000 pending
+scheduler rows, and each feature's rows (theories, votes, recaps) when that feature's tables exist.
+
+The schema comes from the real migrations; rows are bulk-inserted with the standard library's
+sqlite3 (the bot's own write path would take minutes for a million rows and is measured elsewhere).
+The built file is cached under bench/results/ by schema version and sizes, and copied for each run,
+because a run writes to it.
+
+    python -m bench.scale            # build (or reuse) and print the row counts
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bench.common import RESULTS
+from bot.db import Database
+from bot.db.migrate import load_migrations
+
+GUILD_BASE = 10**17  # snowflake-sized ids, like Discord's
+USER_BASE = 2 * 10**17
+CHANNEL_BASE = 3 * 10**17
+DAY = 86_400
+MILESTONES = (30, 21, 14, 10, 7, 5, 3, 2, 1, 0)  # days before release: ten rows per countdown
+
+
+@dataclass(frozen=True)
+class Scale:
+    servers: int = 10_000
+    countdowns: int = 100_000
+    theories: int = 100_000
+    votes: int = 1_000_000
+    recaps: int = 20_000
+    members: int = 200  # voters per server
+
+    @classmethod
+    def small(cls) -> Scale:
+        return cls(servers=200, countdowns=2_000, theories=2_000, votes=20_000, recaps=400)
+
+    def tag(self) -> str:
+        return f"{self.servers}s-{self.countdowns}c-{self.theories}t-{self.votes}v-{self.recaps}r"
+
+
+def guild_id(n: int) -> int:
+    return GUILD_BASE + n
+
+
+def user_id(n: int) -> int:
+    return USER_BASE + n
+
+
+def channel_id(n: int) -> int:
+    return CHANNEL_BASE + n
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def _rows(conn: sqlite3.Connection, sql: str, rows: Iterator[tuple[object, ...]], chunk: int = 50_000) -> int:
+    total = 0
+    batch: list[tuple[object, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= chunk:
+            conn.executemany(sql, batch)
+            total += len(batch)
+            batch.clear()
+    if batch:
+        conn.executemany(sql, batch)
+        total += len(batch)
+    return total
+
+
+def seed_core(conn: sqlite3.Connection, scale: Scale, now: int) -> dict[str, int]:
+    """Servers, their ten-episode season 3, countdowns and ten pending milestones each."""
+    counts: dict[str, int] = {}
+    counts["guilds"] = _rows(
+        conn,
+        "INSERT INTO guilds (guild_id, timezone, show_name, announce_channel_id) VALUES (?, ?, ?, ?)",
+        ((guild_id(g), "America/New_York", "Severance", channel_id(g)) for g in range(scale.servers)),
+    )
+    counts["episodes"] = _rows(
+        conn,
+        "INSERT INTO episodes (guild_id, season, number, title, air_at) VALUES (?, ?, ?, ?, ?)",
+        (
+            (guild_id(g), season, e, f"Episode {e}", now + (season - 2) * 365 * DAY + e * 7 * DAY)
+            for g in range(scale.servers)
+            for season in (1, 2, 3)
+            for e in range(1, 11)
+        ),
+    )
+    milestones = ",".join(str(d * DAY) for d in MILESTONES)
+
+    def countdowns() -> Iterator[tuple[object, ...]]:
+        for n in range(scale.countdowns):
+            g = n % scale.servers
+            release = now + 40 * DAY + n * 37  # spread over the coming weeks
+            episode = n // scale.servers + 1
+            code = (3, episode) if episode <= 10 else (None, None)
+            yield (
+                n + 1,
+                guild_id(g),
+                f"Season 3 episode {episode}",
+                release,
+                milestones,
+                *code,
+                user_id(0),
+                now,
+                now,
+            )
+
+    counts["countdowns"] = _rows(
+        conn,
+        "INSERT INTO countdowns (id, guild_id, title, release_at, milestones, season, episode, "
+        "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        countdowns(),
+    )
+
+    def jobs() -> Iterator[tuple[object, ...]]:
+        for n in range(scale.countdowns):
+            g = n % scale.servers
+            release = now + 40 * DAY + n * 37
+            for days in MILESTONES:
+                offset = days * DAY
+                due = release - offset
+                expires = release + DAY if offset == 0 else release
+                payload = json.dumps({"offset": offset}, separators=(",", ":"))
+                yield (
+                    guild_id(g),
+                    "countdown",
+                    f"countdown:{n + 1}:{offset}",
+                    f"countdown:{n + 1}",
+                    due,
+                    due,
+                    expires,
+                    payload,
+                    now,
+                )
+
+    counts["scheduled_jobs"] = _rows(
+        conn,
+        "INSERT INTO scheduled_jobs (guild_id, kind, key, series, due_at, run_at, expires_at, payload, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        jobs(),
+    )
+    return counts
+
+
+SEEDERS: list[Callable[[sqlite3.Connection, Scale, int], dict[str, int]]] = [seed_core]
+
+
+def build(path: Path, scale: Scale, now: int) -> dict[str, int]:
+    """Migrate a new database at `path` with the bot's own code, then bulk-load every section."""
+    path.unlink(missing_ok=True)
+
+    async def migrate() -> None:
+        db = Database(path)
+        await db.open()
+        try:
+            await db.migrate()
+        finally:
+            await db.close()
+
+    asyncio.run(migrate())
+    conn = sqlite3.connect(path)
+    counts: dict[str, int] = {}
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = OFF")
+        with conn:
+            for seeder in SEEDERS:
+                counts.update(seeder(conn, scale, now))
+        conn.execute("ANALYZE")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    return counts
+
+
+@dataclass(frozen=True)
+class Built:
+    path: Path
+    counts: dict[str, int]
+    now: int  # the "now" the rows were planned from
+
+
+def cached(scale: Scale, *, fresh: bool = False) -> Built:
+    """The scale database for this schema, built once and reused (its rows are planned from the
+    time of the build, with every release at least 40 days later, so nothing is due for weeks)."""
+    version = len(load_migrations())
+    base = RESULTS / f"scale-v{version}-{scale.tag()}.db"
+    meta = base.with_suffix(".json")
+    if fresh or not base.exists() or not meta.exists():
+        RESULTS.mkdir(exist_ok=True)
+        started = time.monotonic()
+        counts = build(base, scale, int(time.time()))
+        info = {"counts": counts, "now": int(time.time()), "build_s": time.monotonic() - started}
+        meta.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    info = json.loads(meta.read_text(encoding="utf-8"))
+    return Built(base, info["counts"], info["now"])
+
+
+def copy_to(built: Built, folder: Path) -> Path:
+    """A private copy of the cached database for one run."""
+    target = folder / "scale.db"
+    shutil.copyfile(built.path, target)
+    return target
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--small", action="store_true", help="a fiftieth of the sizes, for a quick look")
+    parser.add_argument("--fresh", action="store_true", help="rebuild even if a cached copy exists")
+    args = parser.parse_args()
+    scale = Scale.small() if args.small else Scale()
+    built = cached(scale, fresh=args.fresh)
+    print(json.dumps({"path": str(built.path), "scale": asdict(scale), "counts": built.counts}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
