@@ -41,7 +41,7 @@ async def capture(db: Database) -> AsyncIterator[Captured]:
     try:
         yield captured
     finally:
-        await db.conn.set_trace_callback(None)
+        await db.conn.set_trace_callback(None)  # type: ignore[arg-type]  # sqlite3 takes None to stop
 
 
 def full_scans(path: Path, statements: list[str]) -> dict[str, list[str]]:

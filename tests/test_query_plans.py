@@ -64,8 +64,8 @@ async def test_countdown_and_scheduler_hot_paths_use_indexes(tmp_path: Path) -> 
             # /countdown next, list, show, autocomplete; the settings every command reads
             await countdowns.next_up(guild, NOW)
             for which in ("upcoming", "released", "all"):
-                await countdowns.page(guild, NOW, which, limit=10, offset=0)  # type: ignore[arg-type]
-                await countdowns.count(guild, NOW, which)  # type: ignore[arg-type]
+                await countdowns.page(guild, NOW, which, limit=10, offset=0)
+                await countdowns.count(guild, NOW, which)
             await countdowns.search(guild, "epi", NOW)
             await countdowns.get(guild, 1)
             await countdowns.by_title(guild, "Episode 1")
