@@ -15,12 +15,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class BotProcess:
     def __init__(
-        self, port: int, database: Path, *, log_path: Path | None = None, log_level: str = "INFO"
+        self,
+        port: int,
+        database: Path,
+        *,
+        log_path: Path | None = None,
+        log_level: str = "INFO",
+        profile: Path | None = None,
     ) -> None:
         self.port = port
         self.database = database
         self.log_path = log_path or database.with_suffix(".log")
         self.log_level = log_level
+        self.profile = profile  # cProfile output, written when the process stops cleanly
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
         self.setup_s: float | None = None  # last start: seconds from start to the end of setup_hook
@@ -29,8 +36,10 @@ class BotProcess:
         """Start the bot and wait for READY."""
         log = self.log_path.open("ab")
         spawned = time.monotonic()
+        profiler = ["-m", "cProfile", "-o", str(self.profile)] if self.profile is not None else []
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
+            *profiler,
             "-m",
             "tests.loopback.run_bot",
             "--port",

@@ -139,6 +139,7 @@ class Interaction:
     payload: dict[str, Any]
     created: float
     message_id: int | None = None  # the message a component was on
+    answered_at: float | None = None  # when the callback arrived (monotonic, like `created`)
     response_type: int | None = None
     response_data: dict[str, Any] | None = None
     original: Message | None = None
@@ -1604,6 +1605,7 @@ class LoopbackDiscord:
                 400, 50035, "Invalid Form Body", {"type": {"_errors": [{"message": "bad callback type"}]}}
             )
         inter.response_type = cb_type
+        inter.answered_at = time.monotonic()
         inter.response_data = data
         channel = self.channels.get(inter.channel_id)
         resource: dict[str, Any] | None = None

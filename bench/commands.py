@@ -1,0 +1,170 @@
+"""Command latency at scale: slash commands and button clicks at a steady rate against a big database.
+
+The database is the scale one (bench/scale.py: 10,000 servers, 100,000 countdowns, 1,000,000 pending
+scheduler rows, and the theories, votes and recaps of those features). The bot runs in its own
+process; this process is the loopback Discord and the load: interactions are sent open-loop at
+`--rate` per second (each at its planned moment, whether or not earlier ones were answered) from
+members of random servers. Latency is from the loopback creating INTERACTION_CREATE to the bot's
+callback arriving at the loopback, the part of Discord's 3 s deadline the bot spends.
+
+    python -m bench.commands [--rate 100] [--seconds 30] [--runs 3] [--profile out.prof]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import pstats
+import random
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.common import loopback, machine, save, summary, table
+from bench.scale import Scale, cached, channel_id, copy_to, guild_id
+from tests.loopback import LoopbackDiscord
+from tests.loopback.harness import Actor, Reply
+from tests.loopback.process import BotProcess
+
+
+@dataclass
+class World:
+    lb: LoopbackDiscord
+    scale: Scale
+    actors: list[Actor]  # one member in each server
+    now: int  # the "now" the database was planned from
+
+
+Action = Callable[[World, random.Random], Awaitable[Reply]]
+
+
+async def countdown_next(world: World, rng: random.Random) -> Reply:
+    return await rng.choice(world.actors).slash("countdown next", allow_expired=True)
+
+
+# name -> (weight, action); each feature adds its own
+MIX: dict[str, tuple[int, Action]] = {
+    "/countdown next": (1, countdown_next),
+}
+
+
+def build_world(lb: LoopbackDiscord, scale: Scale, now: int) -> World:
+    actors = []
+    for g in range(scale.servers):
+        guild = lb.create_guild(f"Fans {g}", id=guild_id(g))
+        channel = lb.add_channel(guild, "general", id=channel_id(g))
+        member = lb.add_member(guild, f"fan-{g}")
+        actors.append(Actor(lb, guild, member, channel))
+    return World(lb, scale, actors, now)
+
+
+async def load(world: World, rate: float, seconds: float, seed: int) -> dict[str, list[float]]:
+    """Send `rate * seconds` interactions open-loop; latencies in ms per action name."""
+    rng = random.Random(seed)
+    names = list(MIX)
+    weights = [MIX[n][0] for n in names]
+    latencies: dict[str, list[float]] = defaultdict(list)
+    failures: dict[str, int] = defaultdict(int)
+
+    async def one(name: str) -> None:
+        reply = await MIX[name][1](world, rng)
+        inter = reply.interaction
+        if inter.answered_at is None or inter.expired:
+            failures[name] += 1
+            return
+        latencies[name].append((inter.answered_at - inter.created) * 1000)
+
+    tasks = []
+    start = time.monotonic()
+    total = int(rate * seconds)
+    for n in range(total):
+        delay = start + n / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(rng.choices(names, weights)[0])))
+    await asyncio.gather(*tasks)
+    latencies["__failed__"] = [float(sum(failures.values()))]
+    return latencies
+
+
+async def run(scale: Scale, rate: float, seconds: float, seed: int, profile: Path | None) -> dict[str, Any]:
+    built = cached(scale)
+    async with loopback(realistic=True) as lb:
+        world = build_world(lb, scale, built.now)
+        with tempfile.TemporaryDirectory() as folder:
+            database = copy_to(built, Path(folder))
+            async with BotProcess(
+                lb.port, database, log_path=Path(folder) / "bot.log", log_level="WARNING", profile=profile
+            ) as bot:
+                await bot.start(timeout=300)
+                await asyncio.sleep(2)  # start-up work settles
+                await load(world, rate, 2, seed + 1)  # warm-up: caches, first-use imports
+                latencies = await load(world, rate, seconds, seed)
+                await bot.stop()
+        violations = list(lb.violations)
+    failed = int(latencies.pop("__failed__")[0])
+    every = [v for values in latencies.values() for v in values]
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        "answered": len(every),
+        "failed": failed,
+        "all": summary(every),
+        "by_action": {name: summary(values) for name, values in latencies.items()},
+        "spec_violations": violations[:5],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rate", type=float, default=100.0, help="interactions per second (default 100)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long to send (default 30)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--small", action="store_true", help="a fiftieth of the sizes, for a quick look")
+    parser.add_argument("--profile", type=Path, help="run the bot under cProfile; write the stats here")
+    args = parser.parse_args()
+    scale = Scale.small() if args.small else Scale()
+    results = []
+    for n in range(args.runs):
+        result = asyncio.run(run(scale, args.rate, args.seconds, seed=n, profile=args.profile))
+        results.append(result)
+        print(
+            f"run {n + 1}: {result['answered']} answered, {result['failed']} failed; "
+            f"median {result['all']['median']:.1f} ms, p99 {result['all']['p99']:.1f} ms"
+        )
+    rows = [["action", "n", "median ms", "p99 ms (median of runs)", "p99 min", "p99 max"]]
+    for name in [*MIX, "all"]:
+        per_run = [r["all"] if name == "all" else r["by_action"].get(name) for r in results]
+        present = [p for p in per_run if p]
+        if not present:
+            continue
+        p99s = [p["p99"] for p in present]
+        count = sum(r["answered"] for r in results) if name == "all" else None
+        rows.append(
+            [
+                name,
+                str(count) if count is not None else "",
+                f"{statistics.median(p['median'] for p in present):.1f}",
+                f"{statistics.median(p99s):.1f}",
+                f"{min(p99s):.1f}",
+                f"{max(p99s):.1f}",
+            ]
+        )
+    print(
+        f"machine: {machine()}; {args.runs} run(s) of {args.seconds:.0f} s at {args.rate:.0f}/s; target p99 < 50 ms"
+    )
+    print(table(rows))
+    if any(r["failed"] or r["spec_violations"] for r in results):
+        print("failures or spec violations:", [(r["failed"], r["spec_violations"]) for r in results])
+    save("commands", {"machine": machine(), "runs": results})
+    if args.profile is not None:
+        pstats.Stats(str(args.profile)).sort_stats("cumulative").print_stats(25)
+
+
+if __name__ == "__main__":
+    main()
