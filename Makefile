@@ -29,8 +29,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.timeliness
-	$(BIN)/python -m bench.fanout --servers 1000
+	$(BIN)/python -m bench.timeliness --runs 3
+	$(BIN)/python -m bench.fanout --servers 10000 --runs 3
+	$(BIN)/python -m bench.commands --runs 3
+	$(BIN)/python -m bench.footprint --runs 3
 
 check: $(STAMP)
 	$(BIN)/python main.py check
