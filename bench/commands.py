@@ -26,8 +26,19 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import loopback, machine, save, summary, table
-from bench.scale import Scale, cached, channel_id, copy_to, guild_id
-from tests.loopback import LoopbackDiscord
+from bench.scale import (
+    Scale,
+    cached,
+    channel_id,
+    copy_to,
+    guild_id,
+    theory_channel_id,
+    theory_message_id,
+    theory_row_id,
+    theory_thread_id,
+    user_id,
+)
+from tests.loopback import ChannelType, LoopbackDiscord, Message
 from tests.loopback.harness import Actor, Reply
 from tests.loopback.process import BotProcess
 
@@ -36,8 +47,9 @@ from tests.loopback.process import BotProcess
 class World:
     lb: LoopbackDiscord
     scale: Scale
-    actors: list[Actor]  # one member in each server
+    actors: list[Actor]  # one member in each server (its watch progress is in the database)
     now: int  # the "now" the database was planned from
+    theory_messages: dict[int, Message]  # server index -> the vote message of its first theory
 
 
 Action = Callable[[World, random.Random], Awaitable[Reply]]
@@ -47,20 +59,59 @@ async def countdown_next(world: World, rng: random.Random) -> Reply:
     return await rng.choice(world.actors).slash("countdown next", allow_expired=True)
 
 
-# name -> (weight, action); each feature adds its own
+async def theory_top(world: World, rng: random.Random) -> Reply:
+    return await rng.choice(world.actors).slash("theory top", allow_expired=True)
+
+
+async def recap_read(world: World, rng: random.Random) -> Reply:
+    actor = rng.choice(world.actors)
+    return await actor.slash("recap read", episode=f"S2E{rng.randint(1, 2)}", allow_expired=True)
+
+
+async def vote(world: World, rng: random.Random) -> Reply:
+    g = rng.choice(list(world.theory_messages))
+    label = rng.choice(("Plausible", "Doubtful"))
+    return await world.actors[g].click(world.theory_messages[g], label, allow_expired=True)
+
+
+# name -> (weight, action): the mix the issue sets, in equal parts
 MIX: dict[str, tuple[int, Action]] = {
     "/countdown next": (1, countdown_next),
+    "/theory top": (1, theory_top),
+    "/recap read": (1, recap_read),
+    "vote click": (1, vote),
 }
+VOTE_SERVERS = 2_000  # servers whose first theory's thread and message exist in the loopback
 
 
 def build_world(lb: LoopbackDiscord, scale: Scale, now: int) -> World:
     actors = []
+    messages: dict[int, Message] = {}
     for g in range(scale.servers):
         guild = lb.create_guild(f"Fans {g}", id=guild_id(g))
         channel = lb.add_channel(guild, "general", id=channel_id(g))
-        member = lb.add_member(guild, f"fan-{g}")
+        member = lb.add_member(guild, f"fan-{g}", id=user_id(g))
         actors.append(Actor(lb, guild, member, channel))
-    return World(lb, scale, actors, now)
+        if g < VOTE_SERVERS:
+            theories = lb.add_channel(guild, "theories", id=theory_channel_id(g))
+            tid = theory_row_id(g, 0, scale)
+            thread = lb.add_channel(
+                guild,
+                "#1 · Theory 1",
+                type=ChannelType.PUBLIC_THREAD,
+                parent=theories,
+                id=theory_thread_id(tid),
+            )
+            buttons = [
+                {"type": 2, "style": 3, "label": "Plausible", "custom_id": f"theory:vote:{tid}:p"},
+                {"type": 2, "style": 4, "label": "Doubtful", "custom_id": f"theory:vote:{tid}:d"},
+            ]
+            messages[g] = lb.seed_bot_message(
+                thread,
+                {"content": "Theory 1", "components": [{"type": 1, "components": buttons}]},
+                message_id=theory_message_id(tid),
+            )
+    return World(lb, scale, actors, now, messages)
 
 
 async def load(world: World, rate: float, seconds: float, seed: int) -> dict[str, list[float]]:

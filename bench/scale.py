@@ -28,6 +28,9 @@ from bot.db.migrate import load_migrations
 GUILD_BASE = 10**17  # snowflake-sized ids, like Discord's
 USER_BASE = 2 * 10**17
 CHANNEL_BASE = 3 * 10**17
+THREAD_BASE = 4 * 10**17
+MESSAGE_BASE = 5 * 10**17
+THEORY_CHANNEL_BASE = 6 * 10**17
 DAY = 86_400
 MILESTONES = (30, 21, 14, 10, 7, 5, 3, 2, 1, 0)  # days before release: ten rows per countdown
 
@@ -159,7 +162,140 @@ def seed_core(conn: sqlite3.Connection, scale: Scale, now: int) -> dict[str, int
     return counts
 
 
-SEEDERS: list[Callable[[sqlite3.Connection, Scale, int], dict[str, int]]] = [seed_core]
+def theory_thread_id(n: int) -> int:
+    return THREAD_BASE + n
+
+
+def theory_message_id(n: int) -> int:
+    return MESSAGE_BASE + n
+
+
+def theory_channel_id(g: int) -> int:
+    return THEORY_CHANNEL_BASE + g
+
+
+def theories_per_guild(scale: Scale) -> int:
+    return max(1, scale.theories // scale.servers)
+
+
+def theory_row_id(g: int, k: int, scale: Scale) -> int:
+    """The id of server g's k-th theory (both from 0)."""
+    return g * theories_per_guild(scale) + k + 1
+
+
+def seed_theories(conn: sqlite3.Connection, scale: Scale, now: int) -> dict[str, int]:
+    """Theories spread evenly over the servers (a tenth resolved), each with its votes; the
+    vote counts on each theory row agree with its vote rows, as the bot keeps them."""
+    if "theories" not in _tables(conn):
+        return {}
+    per = theories_per_guild(scale)
+    votes_per = max(1, scale.votes // (per * scale.servers))
+    counts: dict[str, int] = {}
+    counts["theory_settings"] = _rows(
+        conn,
+        "INSERT INTO theory_settings (guild_id, channel_id, is_forum, updated_at) VALUES (?, ?, 0, ?)",
+        ((guild_id(g), theory_channel_id(g), now) for g in range(scale.servers)),
+    )
+
+    def choice(theory: int, voter: int) -> int:
+        return 1 if (theory * 7 + voter * 3) % 5 < 3 else -1
+
+    def theories() -> Iterator[tuple[object, ...]]:
+        for g in range(scale.servers):
+            for k in range(per):
+                tid = theory_row_id(g, k, scale)
+                plausible = sum(1 for v in range(votes_per) if choice(tid, v) == 1)
+                status = ("confirmed", "debunked")[k % 2] if k % 10 == 9 else "open"
+                resolved = (2, 10) if status != "open" else (None, None)
+                yield (
+                    tid,
+                    guild_id(g),
+                    k + 1,
+                    user_id(50_000 + k),
+                    f"Theory {k + 1}: the goats mean something",
+                    "Long text " * 40,
+                    2,
+                    k % 10 + 1,
+                    theory_channel_id(g),
+                    theory_thread_id(tid),
+                    theory_message_id(tid),
+                    status,
+                    plausible,
+                    votes_per - plausible,
+                    *resolved,
+                    user_id(0) if status != "open" else None,
+                    now if status != "open" else None,
+                    now,
+                )
+
+    counts["theories"] = _rows(
+        conn,
+        "INSERT INTO theories (id, guild_id, number, author_id, title, body, season, episode, channel_id, "
+        "thread_id, message_id, status, plausible, doubtful, resolved_season, resolved_episode, "
+        "resolved_by, resolved_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        theories(),
+    )
+    counts["theory_votes"] = _rows(
+        conn,
+        "INSERT INTO theory_votes (theory_id, user_id, choice, voted_at) VALUES (?, ?, ?, ?)",
+        (
+            (tid, user_id(10_000 + v), choice(tid, v), now)
+            for tid in range(1, per * scale.servers + 1)
+            for v in range(votes_per)
+        ),
+    )
+    return counts
+
+
+def seed_spoilers(conn: sqlite3.Connection, scale: Scale, now: int) -> dict[str, int]:
+    """Recaps for the first episodes of season 2 in every server, posted as two messages each, and
+    the watch progress of one member per server (the benchmark's actor: user_id(g))."""
+    if "recaps" not in _tables(conn):
+        return {}
+    per = max(1, scale.recaps // scale.servers)
+    counts: dict[str, int] = {}
+    counts["recaps"] = _rows(
+        conn,
+        "INSERT INTO recaps (id, guild_id, season, number, author_id, body, channel_id, created_at, updated_at) "
+        "VALUES (?, ?, 2, ?, ?, ?, ?, ?, ?)",
+        (
+            (
+                g * per + e,
+                guild_id(g),
+                e,
+                user_id(0),
+                "What happened: " + "a lot. " * 300,
+                channel_id(g),
+                now,
+                now,
+            )
+            for g in range(scale.servers)
+            for e in range(1, per + 1)
+        ),
+    )
+    counts["recap_messages"] = _rows(
+        conn,
+        "INSERT INTO recap_messages (recap_id, position, message_id) VALUES (?, ?, ?)",
+        (
+            (g * per + e, pos, MESSAGE_BASE // 2 + (g * per + e) * 2 + pos)
+            for g in range(scale.servers)
+            for e in range(1, per + 1)
+            for pos in (0, 1)
+        ),
+    )
+    counts["watch_progress"] = _rows(
+        conn,
+        "INSERT INTO watch_progress (guild_id, user_id, season, number, updated_at) VALUES (?, ?, 2, ?, ?)",
+        ((guild_id(g), user_id(g), 1 + g % 10, now) for g in range(scale.servers)),
+    )
+    return counts
+
+
+SEEDERS: list[Callable[[sqlite3.Connection, Scale, int], dict[str, int]]] = [
+    seed_core,
+    seed_theories,
+    seed_spoilers,
+]
 
 
 def build(path: Path, scale: Scale, now: int) -> dict[str, int]:

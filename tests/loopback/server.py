@@ -381,8 +381,10 @@ class LoopbackDiscord:
             guild_id=role.guild_id,
         )
 
-    def add_member(self, guild: Guild, name: str, *, roles: list[Role] | None = None) -> Member:
-        user = self.add_user(name)
+    def add_member(
+        self, guild: Guild, name: str, *, roles: list[Role] | None = None, id: int | None = None
+    ) -> Member:
+        user = self.add_user(name, id=id)
         member = Member(user, guild.id, [r.id for r in roles or []])
         guild.members[user.id] = member
         self.dispatch("GUILD_MEMBER_ADD", {**member.to_dict(), "guild_id": str(guild.id)}, guild_id=guild.id)
@@ -455,6 +457,13 @@ class LoopbackDiscord:
         thread.locked = locked
         thread.archive_timestamp = iso()
         self.dispatch("THREAD_UPDATE", thread.to_dict(), guild_id=thread.guild_id)
+
+    def seed_bot_message(
+        self, channel: Channel, body: dict[str, Any], *, message_id: int | None = None
+    ) -> Message:
+        """A message the bot posted before this run (benchmarks: the vote message of a theory in a
+        prebuilt database). Nothing is dispatched."""
+        return self._store_message(channel, self.bot_user, body, notify=False, message_id=message_id)
 
     def post_as(self, member: Member, channel: Channel, content: str) -> Message:
         """A member posts an ordinary message (what the spoiler guard reads)."""
