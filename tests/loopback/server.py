@@ -534,9 +534,12 @@ class LoopbackDiscord:
         if waiters:
             await asyncio.wait_for(asyncio.gather(*waiters), timeout)
 
-    async def disconnect(self, *, code: int = 4000) -> None:
-        """Drop every gateway connection; discord.py reconnects and RESUMEs."""
+    async def disconnect(self, *, code: int = 4000, shard_id: int | None = None) -> None:
+        """Drop every gateway connection (or only those of shard `shard_id`); discord.py reconnects
+        and RESUMEs."""
         for conn in list(self.connections):
+            if shard_id is not None and (conn.session is None or conn.session.shard[0] != shard_id):
+                continue
             with contextlib.suppress(Exception):
                 await conn.ws.close(code=code, message=b"loopback disconnect")
 
@@ -544,6 +547,14 @@ class LoopbackDiscord:
         """Forget every session and drop the connections; discord.py's RESUME fails and it re-IDENTIFYs."""
         self.sessions.clear()
         await self.disconnect(code=4000)
+
+    def guild_id_on_shard(self, shard_id: int, num_shards: int) -> int:
+        """A fresh guild snowflake that lands on `shard_id` of `num_shards` (ids are time-ordered, so
+        this waits at most `num_shards` milliseconds)."""
+        while True:
+            guild_id = self.ids.next()
+            if shard_of(guild_id, num_shards) == shard_id:
+                return guild_id
 
     def connected(self) -> bool:
         return any(c.session is not None and not c.ws.closed for c in self.connections)
