@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -15,9 +16,12 @@ import pytest
 from bot import create_bot
 from bot.config import Settings
 from bot.core import IDENTIFY_WINDOW
+from tests.clocks import ShiftedClock
 from tests.conftest import Harness, World, build_world
 from tests.countdown_support import announced, announcements, configure, created, settled, until
+from tests.fanout import build_servers, seed_countdowns, tally
 from tests.loopback import BOT_TOKEN, Actor, Guild, LoopbackDiscord
+from tests.loopback.limits import DiscordLimits
 from tests.loopback.server import shard_of
 
 SHARDS = 2
@@ -186,6 +190,42 @@ async def test_a_reidentify_of_every_shard_loses_and_duplicates_nothing(harness:
     for actor in (h.alice, kier_member):
         reply = await actor.slash("about")
         assert reply.ephemeral and reply.embeds
+
+
+async def test_a_fan_out_across_shards_survives_a_shard_resume_and_a_full_reidentify(tmp_path: Path) -> None:
+    # 101 servers at one recommended shard per 60: two shards, under Discord's real rate limits, so
+    # the faults land while the announcements are still going out.
+    lb = LoopbackDiscord(guilds_per_shard=60, max_concurrency=SHARDS)
+    lb.limits = DiscordLimits()
+    await lb.start()
+    lb.install()
+    world = build_world(lb)
+    servers = build_servers(lb, 100)
+    settings = Settings(discord_token=BOT_TOKEN, database_path=tmp_path / "drill.db")
+    h = Harness(lb, world, settings, ShiftedClock())
+    try:
+        await h.start()
+        assert h.bot.shard_count == SHARDS
+        now = int(h.clock.now())
+        await seed_countdowns(h.db, servers, release_at=now + HOUR, now=now)
+        h.bot.scheduler.wake()
+        h.clock.jump(HOUR)
+        await until(lambda: tally(lb, servers).delivered >= 15, 30, "the fan-out to start")
+        await lb.disconnect(shard_id=1)
+        await until(lambda: tally(lb, servers).delivered >= 40, 30, "more announcements")
+        await lb.invalidate_sessions()
+        await until(lambda: tally(lb, servers).delivered == len(servers), 60, "every announcement")
+        await until(lambda: lb.identify_count == 2 * SHARDS, 30, "both shards to re-IDENTIFY")
+        await h.bot.scheduler.wait_idle()
+        final = tally(lb, servers)
+        assert final.exactly_once, final
+        assert lb.resume_count >= 1
+        assert lb.limits.refused["global"] == 0
+    finally:
+        await h.stop()
+        lb.uninstall()
+        await lb.stop()
+    assert not lb.violations, lb.violations[:5]
 
 
 # -- identify pacing --------------------------------------------------------------------------

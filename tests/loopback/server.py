@@ -491,34 +491,34 @@ class LoopbackDiscord:
     # ==========================================================================================
     # gateway
     # ==========================================================================================
-    def dispatch(self, event: str, data: dict[str, Any], *, guild_id: int | None = None) -> None:
-        """Send an event to every session of the shard holding `guild_id` (shard 0 without a guild)
-        whose intents cover it (buffered while disconnected)."""
-        for session in list(self.sessions.values()):
-            if session.holds(guild_id):
-                self._send_event(session, event, data)
-
-    def _send_event(self, session: Session, event: str, data: dict[str, Any]) -> None:
-        """Number an event in one session, buffer it for RESUME, and send it if connected."""
-        needed = EVENT_INTENTS.get(
-            event, INTENT_GUILDS if event not in ("INTERACTION_CREATE", "RESUMED") else 0
-        )
-        # Discord still tells the bot about its own member changes.
-        own_member = event == "GUILD_MEMBER_UPDATE" and data.get("user", {}).get("id") == str(
-            self.bot_user.id
-        )
-        if needed and not session.intents & needed and not own_member:
-            return
-        payload = data
-        if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE") and not session.intents & INTENT_MESSAGE_CONTENT:
-            payload = _strip_content(data, self.bot_user.id)
-        session.seq += 1
-        frame = {"op": 0, "t": event, "s": session.seq, "d": payload}
-        session.buffer.append(frame)
-        if len(session.buffer) > 10_000:
-            del session.buffer[: len(session.buffer) - 10_000]
-        if session.connection is not None:
-            session.connection.send(frame)
+    def dispatch(
+        self, event: str, data: dict[str, Any], *, guild_id: int | None = None, only: Session | None = None
+    ) -> None:
+        """Send an event to every session of the shard holding `guild_id` (shard 0 for events
+        without a guild, and DMs) whose intents cover it (buffered while disconnected). `only`
+        limits it to one session (a new session streaming its own guilds)."""
+        for session in [only] if only is not None else list(self.sessions.values()):
+            if not session.holds(guild_id):
+                continue
+            needed = EVENT_INTENTS.get(
+                event, INTENT_GUILDS if event not in ("INTERACTION_CREATE", "RESUMED") else 0
+            )
+            # Discord still tells the bot about its own member changes.
+            own_member = event == "GUILD_MEMBER_UPDATE" and data.get("user", {}).get("id") == str(
+                self.bot_user.id
+            )
+            if needed and not session.intents & needed and not own_member:
+                continue
+            payload = data
+            if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE") and not session.intents & INTENT_MESSAGE_CONTENT:
+                payload = _strip_content(data, self.bot_user.id)
+            session.seq += 1
+            frame = {"op": 0, "t": event, "s": session.seq, "d": payload}
+            session.buffer.append(frame)
+            if len(session.buffer) > 10_000:
+                del session.buffer[: len(session.buffer) - 10_000]
+            if session.connection is not None:
+                session.connection.send(frame)
 
     async def flush(self, timeout: float = 5.0) -> None:
         """Wait until the bot has read every event sent so far (a server-requested heartbeat
@@ -656,8 +656,11 @@ class LoopbackDiscord:
         with_members = bool(intents & INTENT_GUILD_MEMBERS)
         for guild_id in held:
             guild = self.guilds[guild_id]
-            self._send_event(
-                session, "GUILD_CREATE", guild.create_payload(self.bot_user.id, with_members=with_members)
+            self.dispatch(
+                "GUILD_CREATE",
+                guild.create_payload(self.bot_user.id, with_members=with_members),
+                guild_id=guild.id,
+                only=session,
             )
 
     @staticmethod
