@@ -97,6 +97,14 @@ async def test_guild_events_and_slash_commands_work_on_every_shard(harness: Harn
         assert cached.get_channel(channel.id) is not None, f"shard {cached.shard_id} missed CHANNEL_CREATE"
         assert cached.get_role(role.id) is not None, f"shard {cached.shard_id} missed GUILD_ROLE_CREATE"
 
+    for session in h.lb.sessions.values():  # each shard was told about its own guild only
+        routed = {
+            int(f["d"]["guild_id"])
+            for f in session.buffer
+            if f["t"] in ("CHANNEL_CREATE", "GUILD_ROLE_CREATE")
+        }
+        assert routed == {h.guild.id if session.shard == (1, SHARDS) else kier.id}
+
     for actor, shard_id in ((h.alice, 1), (kier_member, 0)):
         reply = await actor.slash("about")
         fields = {f["name"]: f["value"] for f in reply.embeds[0]["fields"]}
@@ -272,8 +280,8 @@ async def test_with_max_concurrency_one_every_shard_waits_its_turn() -> None:
 # -- the loopback's own sharding rules (a raw websocket, as Discord would see any client) --------
 
 
-async def identify_close_code(lb: LoopbackDiscord, shard: list[int] | None) -> int | None:
-    """IDENTIFY with this `shard` field; the close code, or None if Discord sent READY."""
+async def identify(lb: LoopbackDiscord, shard: list[int] | None) -> int | dict[str, Any]:
+    """IDENTIFY with this `shard` field: the close code, or READY's payload."""
     payload: dict[str, Any] = {"token": BOT_TOKEN, "intents": 1, "properties": {}}
     if shard is not None:
         payload["shard"] = shard
@@ -283,9 +291,12 @@ async def identify_close_code(lb: LoopbackDiscord, shard: list[int] | None) -> i
         await ws.send_str(json.dumps({"op": 2, "d": payload}))
         msg = await ws.receive(timeout=5)
         if msg.type == aiohttp.WSMsgType.TEXT:
-            assert json.loads(msg.data)["t"] == "READY"
-            return None
+            frame = json.loads(msg.data)
+            assert frame["t"] == "READY"
+            ready: dict[str, Any] = frame["d"]
+            return ready
         assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+        assert ws.close_code is not None
         return ws.close_code
 
 
@@ -306,13 +317,20 @@ async def test_the_loopback_refuses_an_overfull_session_and_an_invalid_shard() -
     try:
         for n in range(4):
             lb.create_guild(f"Server {n}", id=lb.guild_id_on_shard(n % 2, 2))
-        assert await identify_close_code(lb, None) == 4011  # 4 guilds on [0, 1]: sharding required
-        assert await identify_close_code(lb, [0, 1]) == 4011
-        assert await identify_close_code(lb, [2, 2]) == 4010
-        assert await identify_close_code(lb, [0, 0]) == 4010
-        assert await identify_close_code(lb, [-1, 2]) == 4010
-        assert await identify_close_code(lb, [1, 2]) is None  # two guilds each: fine
+        assert await identify(lb, None) == 4011  # 4 guilds on [0, 1]: sharding required
+        assert await identify(lb, [0, 1]) == 4011
+        assert await identify(lb, [2, 2]) == 4010
+        assert await identify(lb, [0, 0]) == 4010
+        assert await identify(lb, [-1, 2]) == 4010
+        ready = await identify(lb, [1, 2])  # two guilds each: fine
+        assert isinstance(ready, dict) and ready["shard"] == [1, 2]
+        assert sorted(int(g["id"]) for g in ready["guilds"]) == sorted(
+            g for g in lb.guilds if shard_of(g, 2) == 1
+        )
         assert lb.identifies == [(1, 2)]
+        lb.max_guilds_per_shard = 2500
+        ready = await identify(lb, None)  # without `shard`, Discord assumes [0, 1]
+        assert isinstance(ready, dict) and ready["shard"] == [0, 1] and len(ready["guilds"]) == 4
     finally:
         await lb.stop()
 
