@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import os
 import platform
 import statistics
@@ -14,7 +15,7 @@ from typing import Any
 
 from bot import create_bot
 from bot.config import Settings
-from bot.core import Cliffhanger
+from bot.core import IDENTIFY_WINDOW, Cliffhanger
 from tests.loopback import BOT_TOKEN, LoopbackDiscord
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -37,6 +38,13 @@ def summary(values: Sequence[float]) -> dict[str, float]:
 def machine() -> str:
     cpus = os.cpu_count()
     return f"{platform.processor() or platform.machine()}, {cpus} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def identify_spacing(lb: LoopbackDiscord) -> float:
+    """Seconds the bot must wait between IDENTIFYs to bring up every shard Discord recommends: one
+    window of 5 s for each round of `max_concurrency` shards after the first."""
+    rounds = math.ceil(lb.recommended_shards() / max(1, lb.max_concurrency))
+    return (rounds - 1) * IDENTIFY_WINDOW
 
 
 @contextlib.asynccontextmanager

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import loopback, machine, save, table
+from bench.common import identify_spacing, loopback, machine, save, table
 from tests.fanout import build_servers, seed_database, tally
 from tests.loopback.process import BotProcess
 
@@ -31,8 +32,10 @@ async def run(servers: int) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as folder:
             database = Path(folder) / "fanout.db"
             now = int(time.time())
-            lead = 10 + servers // 1000  # time for the bot to start and load every guild
-            release = now + lead
+            # Time for the bot to start, identify every shard (5 s apart per identify bucket) and
+            # load every guild.
+            lead = 10 + servers // 1000 + identify_spacing(lb)
+            release = now + math.ceil(lead)
             await seed_database(database, built, release_at=release, now=now)
             async with BotProcess(
                 lb.port, database, log_path=Path(folder) / "bot.log", log_level="WARNING"
@@ -67,6 +70,7 @@ async def run(servers: int) -> dict[str, Any]:
         "duplicates": counted.duplicates,
         "lost": counted.lost,
         "bot_ready_s": ready_after,
+        "shards": bot.shards,
     }
 
 
@@ -80,7 +84,8 @@ def main() -> None:
         result = asyncio.run(run(args.servers))
         results.append(result)
         print(
-            f"run {n + 1}: {result['elapsed_s']:.1f} s for {args.servers} servers ({result['rate_vs_floor']:.1%} of the floor's rate)"
+            f"run {n + 1}: {result['elapsed_s']:.1f} s for {args.servers} servers ({result['rate_vs_floor']:.1%} of the floor's rate); "
+            f"bot ready in {result['bot_ready_s']:.1f} s on {result['shards']} shard(s)"
         )
     rows = [
         [

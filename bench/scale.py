@@ -53,7 +53,9 @@ class Scale:
 
 
 def guild_id(n: int) -> int:
-    return GUILD_BASE + n
+    # One millisecond of snowflake time apart, as real guilds are spread out: Discord shards by
+    # (guild_id >> 22) % shards, and consecutive integers would all land on one shard (4011).
+    return GUILD_BASE + (n << 22)
 
 
 def user_id(n: int) -> int:
@@ -337,7 +339,7 @@ def cached(scale: Scale, *, fresh: bool = False) -> Built:
     """The scale database for this schema, built once and reused (its rows are planned from the
     time of the build, with every release at least 40 days later, so nothing is due for weeks)."""
     version = len(load_migrations())
-    base = RESULTS / f"scale-v{version}-{scale.tag()}.db"
+    base = RESULTS / f"scale-v{version}-{scale.tag()}-ids2.db"  # ids2: guild ids spread over shards
     meta = base.with_suffix(".json")
     if fresh or not base.exists() or not meta.exists():
         RESULTS.mkdir(exist_ok=True)

@@ -31,6 +31,16 @@ def _uptime(seconds: float) -> str:
     return f"{minutes}m"
 
 
+def _latency(seconds: float) -> str:
+    return "measuring..." if math.isnan(seconds) or math.isinf(seconds) else f"{seconds * 1000:.0f} ms"
+
+
+def _average_latency(latencies: list[float]) -> str:
+    """The mean over shards that have measured one yet (a shard is `inf` until its first heartbeat)."""
+    measured = [s for s in latencies if math.isfinite(s)]
+    return _latency(sum(measured) / len(measured) if measured else math.inf)
+
+
 class Meta(commands.Cog):
     def __init__(self, bot: Cliffhanger) -> None:
         self.bot = bot
@@ -47,12 +57,13 @@ class Meta(commands.Cog):
             colour=discord.Colour.blurple(),
         )
         embed.add_field(name="Version", value=f"{bot_package.__version__} (discord.py {discord.__version__})")
-        latency = self.bot.latency
+        latencies = dict(self.bot.latencies)
+        embed.add_field(name="Gateway latency", value=_average_latency(list(latencies.values())))
+        shard_id = interaction.guild.shard_id if interaction.guild is not None else 0
         embed.add_field(
-            name="Gateway latency",
-            value="measuring..."
-            if math.isnan(latency) or math.isinf(latency)
-            else f"{latency * 1000:.0f} ms",
+            name="Shards",
+            value=f"{self.bot.shard_count or 1}; this server is on shard {shard_id} "
+            f"({_latency(latencies.get(shard_id, math.inf))})",
         )
         embed.add_field(name="Uptime", value=_uptime(time.monotonic() - self.bot.started_at))
         embed.add_field(name="Database", value=await self.database_status(), inline=False)

@@ -39,8 +39,8 @@ class World:
     members: dict[str, Any] = field(default_factory=dict)
 
 
-def build_world(lb: LoopbackDiscord) -> World:
-    guild = lb.create_guild("Lumon Fans")
+def build_world(lb: LoopbackDiscord, *, guild_id: int | None = None) -> World:
+    guild = lb.create_guild("Lumon Fans", id=guild_id)
     mod_role = lb.add_role(guild, "Moderators", discord.Permissions(manage_messages=True), position=5)
     general = lb.add_channel(guild, "general")
     announcements = lb.add_channel(guild, "announcements", type=ChannelType.NEWS)

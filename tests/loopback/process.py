@@ -31,6 +31,7 @@ class BotProcess:
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
         self.setup_s: float | None = None  # last start: seconds from start to the end of setup_hook
+        self.shards = 1  # last start: how many shards the bot connected
 
     async def start(self, timeout: float = 30.0) -> None:
         """Start the bot and wait for READY."""
@@ -61,8 +62,9 @@ class BotProcess:
             raise RuntimeError(
                 f"the bot process did not become ready; see {self.log_path}:\n{self.log_text()[-3000:]}"
             )
-        _, _, setup_at = line.partition(b"setup_at=")
-        self.setup_s = float(setup_at) - spawned if setup_at.strip() else None
+        fields = dict(f.split(b"=", 1) for f in line.split()[1:] if b"=" in f)
+        self.shards = int(fields.get(b"shards", b"1"))
+        self.setup_s = float(fields[b"setup_at"]) - spawned if fields.get(b"setup_at") else None
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -2,8 +2,8 @@
 
     python -m tests.loopback.run_bot --port 8123 --database /tmp/x.db
 
-It prints `READY setup_at=<monotonic time setup_hook finished>` once the bot's guild cache is
-loaded, then runs until stopped (SIGTERM: a clean close) or killed.
+It prints `READY shards=<count> setup_at=<monotonic time setup_hook finished>` once every shard's
+guild cache is loaded, then runs until stopped (SIGTERM: a clean close) or killed.
 """
 
 from __future__ import annotations
@@ -36,8 +36,12 @@ async def run(args: argparse.Namespace) -> None:
     bot = create_bot(settings, guild_ready_timeout=args.guild_ready_timeout)
 
     async def announce_ready() -> None:
+        # on_ready fires once every shard has streamed its guilds (and again after a re-IDENTIFY).
         # CLOCK_MONOTONIC is system-wide on Linux: the parent subtracts its spawn time.
-        print(f"READY setup_at={bot.setup_finished_at or time.monotonic():.6f}", flush=True)
+        print(
+            f"READY shards={bot.shard_count or 1} setup_at={bot.setup_finished_at or time.monotonic():.6f}",
+            flush=True,
+        )
 
     bot.add_listener(announce_ready, "on_ready")
     task = asyncio.current_task()

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import re
 import secrets
 import time
@@ -186,6 +187,18 @@ class Session:
     connection: Connection | None = None
     identifies: int = 1
     resumes: int = 0
+    shard: tuple[int, int] = (0, 1)  # [shard_id, num_shards] from IDENTIFY; RESUME keeps it
+
+    def holds(self, guild_id: int | None) -> bool:
+        """Whether Discord routes this guild's events to this session: `(guild_id >> 22) % num_shards`;
+        events without a guild (and DMs) go to shard 0."""
+        shard_id, count = self.shard
+        return shard_of(guild_id, count) == shard_id
+
+
+def shard_of(guild_id: int | None, num_shards: int) -> int:
+    """The shard a guild lives on (Discord's formula); shard 0 for events without a guild."""
+    return 0 if guild_id is None else (guild_id >> 22) % num_shards
 
 
 Handler = Callable[["Request"], Awaitable[Any]]
@@ -213,8 +226,19 @@ class LoopbackDiscord:
         interaction_deadline: float = 3.0,
         nonce_window: float = 600.0,
         realistic_limits: bool = False,
+        max_concurrency: int = 1,
+        guilds_per_shard: int = 1000,
+        max_guilds_per_shard: int = 2500,
     ) -> None:
         self.ids = Snowflakes()
+        # Sharding, as Discord does it: GET /gateway/bot recommends one shard per `guilds_per_shard`
+        # guilds, an IDENTIFY whose shard would hold more than `max_guilds_per_shard` is closed with
+        # 4011, and bots below large-bot sharding get `max_concurrency` 1. Tests lower the first two
+        # to spread a few guilds over several shards.
+        self.max_concurrency = max_concurrency
+        self.guilds_per_shard = guilds_per_shard
+        self.max_guilds_per_shard = max_guilds_per_shard
+        self.identifies: list[tuple[int, int]] = []  # [shard_id, num_shards] of each accepted IDENTIFY
         self.token = token
         self.app_flags = app_flags
         self.validate = validate
@@ -477,9 +501,15 @@ class LoopbackDiscord:
     # ==========================================================================================
     # gateway
     # ==========================================================================================
-    def dispatch(self, event: str, data: dict[str, Any], *, guild_id: int | None = None) -> None:
-        """Send an event to every session whose intents cover it (buffered while disconnected)."""
-        for session in list(self.sessions.values()):
+    def dispatch(
+        self, event: str, data: dict[str, Any], *, guild_id: int | None = None, only: Session | None = None
+    ) -> None:
+        """Send an event to every session of the shard holding `guild_id` (shard 0 for events
+        without a guild, and DMs) whose intents cover it (buffered while disconnected). `only`
+        limits it to one session (a new session streaming its own guilds)."""
+        for session in [only] if only is not None else list(self.sessions.values()):
+            if not session.holds(guild_id):
+                continue
             needed = EVENT_INTENTS.get(
                 event, INTENT_GUILDS if event not in ("INTERACTION_CREATE", "RESUMED") else 0
             )
@@ -514,9 +544,12 @@ class LoopbackDiscord:
         if waiters:
             await asyncio.wait_for(asyncio.gather(*waiters), timeout)
 
-    async def disconnect(self, *, code: int = 4000) -> None:
-        """Drop every gateway connection; discord.py reconnects and RESUMEs."""
+    async def disconnect(self, *, code: int = 4000, shard_id: int | None = None) -> None:
+        """Drop every gateway connection (or only those of shard `shard_id`); discord.py reconnects
+        and RESUMEs."""
         for conn in list(self.connections):
+            if shard_id is not None and (conn.session is None or conn.session.shard[0] != shard_id):
+                continue
             with contextlib.suppress(Exception):
                 await conn.ws.close(code=code, message=b"loopback disconnect")
 
@@ -524,6 +557,14 @@ class LoopbackDiscord:
         """Forget every session and drop the connections; discord.py's RESUME fails and it re-IDENTIFYs."""
         self.sessions.clear()
         await self.disconnect(code=4000)
+
+    def guild_id_on_shard(self, shard_id: int, num_shards: int) -> int:
+        """A fresh guild snowflake that lands on `shard_id` of `num_shards` (ids are time-ordered, so
+        this waits at most `num_shards` milliseconds)."""
+        while True:
+            guild_id = self.ids.next()
+            if shard_of(guild_id, num_shards) == shard_id:
+                return guild_id
 
     def connected(self) -> bool:
         return any(c.session is not None and not c.ws.closed for c in self.connections)
@@ -581,8 +622,17 @@ class LoopbackDiscord:
             if intents & intent and not self.app_flags & (flag | limited):
                 await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
                 return
+        shard = self._shard_of_identify(data.get("shard"))
+        if shard is None:
+            await conn.ws.close(code=4010, message=b"Invalid shard.")
+            return
+        held = [g for g in self.guilds if shard_of(g, shard[1]) == shard[0]]
+        if len(held) > self.max_guilds_per_shard:
+            await conn.ws.close(code=4011, message=b"Sharding required.")
+            return
         self.identify_count += 1
-        session = Session(secrets.token_hex(16), intents)
+        self.identifies.append(shard)
+        session = Session(secrets.token_hex(16), intents, shard=shard)
         self.sessions[session.id] = session
         session.connection = conn
         conn.session = session
@@ -596,11 +646,11 @@ class LoopbackDiscord:
                 "flags": 0,
                 "bot": True,
             },
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
+            "guilds": [{"id": str(g), "unavailable": True} for g in held],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self.gateway_url,
-            "shard": [0, 1],
+            "shard": list(shard),
             "application": {"id": str(self.app_id), "flags": self.app_flags},
             "private_channels": [],
             "relationships": [],
@@ -612,13 +662,36 @@ class LoopbackDiscord:
         frame = {"op": 0, "t": "READY", "s": session.seq, "d": ready}
         session.buffer.append(frame)
         conn.send(frame)
+        # Only this session streams its shard's guilds; other sessions already had theirs.
         with_members = bool(intents & INTENT_GUILD_MEMBERS)
-        for guild in self.guilds.values():
+        for guild_id in held:
+            guild = self.guilds[guild_id]
             self.dispatch(
                 "GUILD_CREATE",
                 guild.create_payload(self.bot_user.id, with_members=with_members),
                 guild_id=guild.id,
+                only=session,
             )
+
+    @staticmethod
+    def _shard_of_identify(value: Any) -> tuple[int, int] | None:
+        """IDENTIFY's `shard: [shard_id, num_shards]` ([0, 1] when absent), or None when invalid."""
+        if value is None:
+            return (0, 1)
+        if (
+            not isinstance(value, list)
+            or len(value) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        ):
+            return None
+        shard_id, count = value
+        if count < 1 or not 0 <= shard_id < count:
+            return None
+        return (shard_id, count)
+
+    def recommended_shards(self) -> int:
+        """GET /gateway/bot's `shards`: about one per `guilds_per_shard` guilds, at least one."""
+        return max(1, math.ceil(len(self.guilds) / self.guilds_per_shard))
 
     async def _resume(self, conn: Connection, data: dict[str, Any]) -> None:
         session = self.sessions.get(str(data.get("session_id")))
@@ -1010,12 +1083,12 @@ class LoopbackDiscord:
         async def gateway_bot(req: Request) -> Any:
             return {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.recommended_shards(),
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,
                     "reset_after": 0,
-                    "max_concurrency": 1,
+                    "max_concurrency": self.max_concurrency,
                 },
             }
 
