@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import json
 import shutil
 import sqlite3
@@ -312,7 +313,9 @@ def build(path: Path, scale: Scale, now: int) -> dict[str, int]:
         finally:
             await db.close()
 
-    asyncio.run(migrate())
+    # In a thread of its own: the benchmarks call this from inside their event loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, migrate()).result()
     conn = sqlite3.connect(path)
     counts: dict[str, int] = {}
     try:
