@@ -149,7 +149,7 @@ class Theories(
             log.warning("no /config group is loaded; /config theories is unavailable")
 
     async def cog_unload(self) -> None:
-        self.editor.cancel()
+        await self.editor.flush()
         self.bot.remove_dynamic_items(VoteButton)
         self.bot.reveals.unregister("theory")
         self.bot.reveals.unregister("outcome")
@@ -235,6 +235,16 @@ class Theories(
             await self.store.set_tags(guild_id, forum.id, found)
         return found
 
+    async def post_tags(self, forum: discord.ForumChannel, season: int) -> list[int]:
+        """Open plus the season's tag. A season tag the bot cannot create (no Manage Channels, or
+        the forum's 20 tags used up) is left off rather than stopping the theory."""
+        try:
+            tags = await self.ensure_tags(forum, ["open", f"s{season}"])
+        except UserError:
+            log.info("no season %s tag in forum %s; posting with Open only", season, forum.id)
+            tags = await self.ensure_tags(forum, ["open"])
+        return [tags[k] for k in ("open", f"s{season}") if k in tags]
+
     async def destination(self, guild: discord.Guild) -> tuple[TheorySettings, Destination]:
         settings = await self.store.settings(guild.id)
         if settings is None:
@@ -304,12 +314,12 @@ class Theories(
         name = thread_name(theory.number, theory.title)
         view = vote_view(theory)
         if isinstance(channel, discord.ForumChannel):
-            tags = await self.ensure_tags(channel, ["open", f"s{theory.episode.season}"])
+            tags = await self.post_tags(channel, theory.episode.season)
             created = await channel.create_thread(
                 name=name,
                 content=chunks[0],
                 view=view,
-                applied_tags=[as_tag(tags["open"]), as_tag(tags[f"s{theory.episode.season}"])],
+                applied_tags=[as_tag(t) for t in tags],
                 reason=f"Theory #{theory.number}",
             )
             thread, first = created.thread, created.message
@@ -431,14 +441,11 @@ class Theories(
         ensure_bot_can(thread, discord.Permissions(manage_threads=True, send_messages_in_threads=True))
         parent = thread.parent
         if isinstance(parent, discord.ForumChannel):
-            tags = await self.ensure_tags(parent, [theory.status, f"s{theory.episode.season}"])
+            tags = await self.ensure_tags(parent, [theory.status])
             known = await self.store.tags(theory.guild_id, parent.id)
             status_ids = {known.get(k) for k in STATUS_KEYS}
             # Keep the season tag and any a moderator added; swap only the status tag.
             kept = [t for t in thread.applied_tags if t.id not in status_ids]
-            season_tag = as_tag(tags[f"s{theory.episode.season}"])
-            if season_tag.id not in {t.id for t in kept}:
-                kept.insert(0, season_tag)
             applied = [as_tag(tags[theory.status]), *kept][:5]
             await thread.edit(archived=False, applied_tags=applied, reason="Theory resolved")
         else:

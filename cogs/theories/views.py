@@ -32,6 +32,7 @@ CHOICE_CODES = {PLAUSIBLE: "p", DOUBTFUL: "d"}
 # Discord publishes no per-message edit limit; about five edits per five seconds per channel is what
 # its buckets allow. One edit per second per theory stays inside that, whatever the click rate.
 EDIT_INTERVAL = 1.0
+FLUSH_TIMEOUT = 5.0  # seconds the shutdown refresh of pending counts may take
 
 
 class VoteButton(
@@ -136,11 +137,21 @@ class CountEditor:
             tasks = [p.task for p in self._pending.values() if p.task is not None]
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    def cancel(self) -> None:
+    async def flush(self) -> None:
+        """On shutdown: stop waiting out the pause and edit every pending theory once more now, so
+        the counts on the messages are current when the bot goes away."""
+        ids = list(self._pending)
         for pending in self._pending.values():
             if pending.task is not None:
                 pending.task.cancel()
         self._pending.clear()
+        if not ids:
+            return
+        results = asyncio.gather(*(self.apply(theory_id) for theory_id in ids), return_exceptions=True)
+        try:
+            await asyncio.wait_for(results, FLUSH_TIMEOUT)
+        except TimeoutError:
+            log.warning("vote counts of %d theories were not refreshed before shutdown", len(ids))
 
 
 class TheoryPager(ReportingView):
