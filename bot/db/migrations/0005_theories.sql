@@ -47,8 +47,12 @@ CREATE UNIQUE INDEX theories_number ON theories (guild_id, number);
 -- /theory top and list sorted by votes, with and without a status filter.
 CREATE INDEX theories_votes ON theories (guild_id, plausible DESC, doubtful, number DESC);
 CREATE INDEX theories_status_votes ON theories (guild_id, status, plausible DESC, doubtful, number DESC);
--- The leaderboard and the author filter.
-CREATE INDEX theories_author ON theories (guild_id, author_id);
+-- The leaderboard and the author filter, covering so the leaderboard never reads the table.
+CREATE INDEX theories_author ON theories (
+    guild_id, author_id, status, plausible, season, episode, resolved_season, resolved_episode
+);
+-- Counting (for page numbers) what a member with watch progress may see.
+CREATE INDEX theories_progress ON theories (guild_id, season, episode);
 -- A deleted thread finds its theory.
 CREATE INDEX theories_thread ON theories (thread_id) WHERE thread_id IS NOT NULL;
 
