@@ -94,7 +94,7 @@ async def main(path: Path) -> None:
     await timed(
         "vote click (BEGIN IMMEDIATE)",
         2000,
-        lambda: store.vote(rnd.randint(1, THEORIES), next(voter), PLAUSIBLE, now=0),
+        lambda: store.vote(1, rnd.randint(1, THEORIES), next(voter), PLAUSIBLE, now=0),
     )
     await timed("leaderboard (60,000 theories)", 20, lambda: store.leaderboard(1, None))
     where, params = _where(1, TheoryQuery())

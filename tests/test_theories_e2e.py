@@ -341,3 +341,22 @@ async def test_a_forum_without_manage_channels_still_gets_the_theory(harness: Ha
     post = next(c for c in h.lb.channels.values() if c.is_thread and c.parent_id == forum.id)
     by_id = {int(t["id"]): t["name"] for t in forum.available_tags}
     assert [by_id[t] for t in post.applied_tags] == ["Open"]
+
+
+async def test_only_moderators_set_the_theories_channel(harness: Harness) -> None:
+    h = harness
+    refused = await h.alice.slash("config theories", channel=h.world.general)
+    assert refused.ephemeral and "Only moderators" in refused.text
+    assert await cog(h).store.settings(h.guild.id) is None
+
+
+async def test_deleting_the_theories_channel_keeps_its_theories(harness: Harness) -> None:
+    h = harness
+    await configure(h, h.world.spoilers)
+    await new_theory(h, h.alice)
+    h.lb.delete_channel(h.world.spoilers)
+    await h.settle()
+    theory = await cog(h).store.by_number(h.guild.id, 1)
+    assert theory is not None and theory.deleted_at is not None
+    refused = await h.bob.slash("theory new", episode="S1E1")
+    assert "was deleted" in refused.text and "/config theories" in refused.text

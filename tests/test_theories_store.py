@@ -59,24 +59,27 @@ async def test_numbers_are_per_server_and_survive_a_discarded_theory(store: Theo
 
 async def test_vote_add_switch_withdraw_and_refusals(store: TheoryStore) -> None:
     theory = await add(store, "Goats", author=1)
-    added = await store.vote(theory.id, 2, PLAUSIBLE, now=NOW)
+    added = await store.vote(GUILD, theory.id, 2, PLAUSIBLE, now=NOW)
     assert (added.outcome, added.plausible, added.doubtful) == ("added", 1, 0)
-    switched = await store.vote(theory.id, 2, DOUBTFUL, now=NOW)
+    switched = await store.vote(GUILD, theory.id, 2, DOUBTFUL, now=NOW)
     assert (switched.outcome, switched.plausible, switched.doubtful) == ("changed", 0, 1)
-    withdrawn = await store.vote(theory.id, 2, DOUBTFUL, now=NOW)
+    withdrawn = await store.vote(GUILD, theory.id, 2, DOUBTFUL, now=NOW)
     assert (withdrawn.outcome, withdrawn.plausible, withdrawn.doubtful) == ("withdrawn", 0, 0)
-    assert (await store.vote(theory.id, 1, PLAUSIBLE, now=NOW)).outcome == "own"
-    assert (await store.vote(999, 2, PLAUSIBLE, now=NOW)).outcome == "gone"
+    assert (await store.vote(GUILD, theory.id, 1, PLAUSIBLE, now=NOW)).outcome == "own"
+    assert (await store.vote(GUILD, 999, 2, PLAUSIBLE, now=NOW)).outcome == "gone"
+    assert (await store.vote(OTHER, theory.id, 2, PLAUSIBLE, now=NOW)).outcome == "gone"  # a forged id
     await store.resolve(theory.id, "debunked", EpisodeCode(1, 5), by=9, now=NOW)
-    assert (await store.vote(theory.id, 2, PLAUSIBLE, now=NOW)).outcome == "closed"
+    assert (await store.vote(GUILD, theory.id, 2, PLAUSIBLE, now=NOW)).outcome == "closed"
     assert await store.counted_votes(theory.id) == (0, 0)
 
 
 async def test_concurrent_votes_never_lose_or_double(store: TheoryStore) -> None:
     theory = await add(store, "Kier")
-    await asyncio.gather(*(store.vote(theory.id, 1000 + i, PLAUSIBLE, now=NOW) for i in range(300)))
+    await asyncio.gather(*(store.vote(GUILD, theory.id, 1000 + i, PLAUSIBLE, now=NOW) for i in range(300)))
     # Half of them click again at once: withdrawn.
-    await asyncio.gather(*(store.vote(theory.id, 1000 + i, PLAUSIBLE, now=NOW) for i in range(0, 300, 2)))
+    await asyncio.gather(
+        *(store.vote(GUILD, theory.id, 1000 + i, PLAUSIBLE, now=NOW) for i in range(0, 300, 2))
+    )
     after = await store.get(theory.id)
     assert after is not None
     assert (after.plausible, after.doubtful) == (150, 0) == await store.counted_votes(theory.id)
@@ -85,11 +88,14 @@ async def test_concurrent_votes_never_lose_or_double(store: TheoryStore) -> None
 async def test_mark_deleted_keeps_the_theory(store: TheoryStore) -> None:
     theory = await add(store, "Cold harbor")
     await store.attach(theory.id, 777, 778)
-    await store.vote(theory.id, 5, PLAUSIBLE, now=NOW)
+    await store.vote(GUILD, theory.id, 5, PLAUSIBLE, now=NOW)
     gone = await store.mark_deleted(777, NOW + 5)
     assert gone is not None and gone.deleted_at == NOW + 5 and gone.plausible == 1
     assert await store.mark_deleted(777, NOW + 6) is None  # told once
     assert await store.mark_deleted(12345, NOW) is None
+    other = await add(store, "Elsewhere")
+    assert await store.mark_channel_deleted(GUILD, 500, NOW + 9) == 1  # only the one not yet marked
+    assert (await store.get(other.id)).deleted_at == NOW + 9  # type: ignore[union-attr]
 
 
 async def test_filters_progress_and_sorting(store: TheoryStore) -> None:
@@ -97,8 +103,8 @@ async def test_filters_progress_and_sorting(store: TheoryStore) -> None:
     b = await add(store, "Beta", author=2, episode=EpisodeCode(1, 5))
     c = await add(store, "Gamma goats", author=2, episode=EpisodeCode(2, 1))
     for voter in range(3):
-        await store.vote(b.id, 100 + voter, PLAUSIBLE, now=NOW)
-    await store.vote(c.id, 100, PLAUSIBLE, now=NOW)
+        await store.vote(GUILD, b.id, 100 + voter, PLAUSIBLE, now=NOW)
+    await store.vote(GUILD, c.id, 100, PLAUSIBLE, now=NOW)
     await store.resolve(a.id, "confirmed", EpisodeCode(1, 9), by=9, now=NOW)
 
     async def numbers(**kw: object) -> list[int]:
@@ -128,8 +134,8 @@ async def test_leaderboard_confirmed_then_votes_and_progress(store: TheoryStore)
     b = await add(store, "B", author=2, episode=EpisodeCode(1, 1))
     c = await add(store, "C", author=3, episode=EpisodeCode(1, 1))
     for voter in range(4):
-        await store.vote(b.id, 100 + voter, PLAUSIBLE, now=NOW)
-    await store.vote(c.id, 100, PLAUSIBLE, now=NOW)
+        await store.vote(GUILD, b.id, 100 + voter, PLAUSIBLE, now=NOW)
+    await store.vote(GUILD, c.id, 100, PLAUSIBLE, now=NOW)
     await store.resolve(a.id, "confirmed", EpisodeCode(2, 1), by=9, now=NOW)
     assert [s.author_id for s in await store.leaderboard(GUILD, None)] == [1, 2, 3]
     # Someone at S1E5 does not see the S2E1 confirmation: votes decide.

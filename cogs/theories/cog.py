@@ -342,9 +342,11 @@ class Theories(
         """One click on Plausible or Doubtful (the VoteButton callback)."""
         if interaction.guild_id is None:
             raise UserError("Votes only work inside the server.")
-        result = await self.store.vote(theory_id, interaction.user.id, choice, now=self.now())
+        result = await self.store.vote(
+            interaction.guild_id, theory_id, interaction.user.id, choice, now=self.now()
+        )
         theory = result.theory
-        if result.outcome == "gone" or theory is None or theory.guild_id != interaction.guild_id:
+        if result.outcome == "gone" or theory is None:
             raise UserError("This theory no longer exists.")
         if result.outcome == "own":
             raise UserError(
@@ -625,3 +627,10 @@ class Theories(
             log.info(
                 "theory #%s in guild %s lost its thread; kept as deleted", theory.number, theory.guild_id
             )
+
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        if isinstance(channel, discord.TextChannel | discord.ForumChannel):
+            count = await self.store.mark_channel_deleted(channel.guild.id, channel.id, self.now())
+            if count:
+                log.info("theories channel %s deleted; %d theories kept as deleted", channel.id, count)

@@ -268,6 +268,14 @@ class TheoryStore:
         )
         return None if row is None else Theory.from_row(row)
 
+    async def mark_channel_deleted(self, guild_id: int, channel_id: int, now: int) -> int:
+        """The theories channel itself was deleted (Discord sends no THREAD_DELETE for its threads):
+        keep its theories, marked deleted. Returns how many."""
+        return await self.db.execute(
+            "UPDATE theories SET deleted_at = ? WHERE guild_id = ? AND channel_id = ? AND deleted_at IS NULL",
+            (now, guild_id, channel_id),
+        )
+
     async def resolve(
         self, theory_id: int, status: Status, settled_in: EpisodeCode, *, by: int, now: int
     ) -> Theory:
@@ -282,11 +290,16 @@ class TheoryStore:
         return Theory.from_row(row)
 
     # -- votes ------------------------------------------------------------------------------
-    async def vote(self, theory_id: int, user_id: int, clicked: int, *, now: int) -> VoteResult:
+    async def vote(
+        self, guild_id: int, theory_id: int, user_id: int, clicked: int, *, now: int
+    ) -> VoteResult:
         """Apply one click atomically (BEGIN IMMEDIATE): add, switch or withdraw the member's vote
-        and move the theory's counts with it, so concurrent clicks never lose or double a vote."""
+        and move the theory's counts with it, so concurrent clicks never lose or double a vote.
+        A theory of another server counts as gone."""
         async with self.db.transaction(immediate=True) as conn:
-            cursor = await conn.execute("SELECT * FROM theories WHERE id = ?", (theory_id,))
+            cursor = await conn.execute(
+                "SELECT * FROM theories WHERE id = ? AND guild_id = ?", (theory_id, guild_id)
+            )
             row = await cursor.fetchone()
             await cursor.close()
             if row is None:
