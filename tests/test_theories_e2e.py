@@ -232,6 +232,7 @@ async def test_progress_hides_a_resolution(harness: Harness) -> None:
     await h.bot.spoiler_store.set_progress(h.guild.id, h.bob.id, EpisodeCode(1, 4))
     shown = await h.bob.slash("theory show", theory="1")
     assert shown.ephemeral and "S1E9" in shown.text and "Confirmed" not in shown.text, shown
+    assert "your progress: S1E4" in shown.text
     listed = await h.bob.slash("theory list")
     assert "Open" in listed.text and "Confirmed" not in listed.text, listed
     confirmed_only = await h.bob.slash("theory list", status="confirmed")

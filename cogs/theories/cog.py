@@ -497,7 +497,7 @@ class Theories(
         found = await self.find(interaction, theory, example=EX_SHOW)
         progress = await self.progress(interaction)
         if is_ahead(progress, found.episode):
-            text, view = hidden_notice(found.episode, "theory", found.id)
+            text, view = hidden_notice(found.episode, "theory", found.id, progress=progress)
             await interaction.response.send_message(text, view=view, ephemeral=True)
             return
         url = render.jump_url(found)
@@ -508,7 +508,7 @@ class Theories(
             f"Thread: {url}" if url else "Its thread was deleted; the theory and its votes are kept.",
         ]
         if found.resolved_in is not None and is_ahead(progress, found.resolved_in):
-            notice, view = hidden_notice(found.resolved_in, "outcome", found.id)
+            notice, view = hidden_notice(found.resolved_in, "outcome", found.id, progress=progress)
             lines.append(notice)
             await interaction.response.send_message("\n".join(lines), view=view, ephemeral=True)
             return
