@@ -361,3 +361,36 @@ async def test_deleting_the_theories_channel_keeps_its_theories(harness: Harness
     assert theory is not None and theory.deleted_at is not None
     refused = await h.bob.slash("theory new", episode="S1E1")
     assert "was deleted" in refused.text and "/config theories" in refused.text
+
+
+async def test_text_about_an_episode_past_the_spoiler_window_is_not_tagged(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    aired = int(h.clock.now()) - 30 * 86_400
+    await h.bot.episodes.upsert(h.guild.id, [(EpisodeCode(1, 2), None, aired)])
+    await new_theory(h, h.alice, text="The goats are for Kier.", episode="S1E2")
+    message = vote_message(h)
+    assert "The goats are for Kier." in message.content and "||" not in message.content
+
+
+async def test_a_vote_reopens_an_archived_locked_thread(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    await new_theory(h, h.alice)
+    thread = next(c for c in h.lb.channels.values() if c.is_thread)
+    h.lb.archive_thread(thread, locked=True)
+    await h.settle()
+    await h.bob.click(vote_message(h), "theory:vote:1:p")
+    await counts_shown(h, 1, 1, 0)
+    assert not thread.archived
+
+
+async def test_resolve_refuses_an_episode_before_the_theory(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    await new_theory(h, h.alice, episode="S2E3")
+    refused = await h.owner.slash("theory resolve", theory="1", outcome="Debunked", episode="S2E1")
+    assert refused.ephemeral and "builds on S2E3" in refused.text and "episode:S2E3" in refused.text
+    unknown = await h.owner.slash("theory resolve", theory="99", outcome="Debunked", episode="S2E4")
+    assert "No theory in this server matches" in unknown.text
+    assert (await cog(h).store.by_number(h.guild.id, 1)).status == "open"
