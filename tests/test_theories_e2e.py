@@ -394,3 +394,18 @@ async def test_resolve_refuses_an_episode_before_the_theory(harness: Harness) ->
     unknown = await h.owner.slash("theory resolve", theory="99", outcome="Debunked", episode="S2E4")
     assert "No theory in this server matches" in unknown.text
     assert (await cog(h).store.by_number(h.guild.id, 1)).status == "open"
+
+
+async def test_episode_autocomplete_offers_aired_episodes_up_to_progress(harness: Harness) -> None:
+    h = harness
+    now = int(h.clock.now())
+    await h.bot.episodes.upsert(
+        h.guild.id,
+        [(EpisodeCode(2, n), f"secret title {n}", now + (n - 4) * 7 * 86_400) for n in range(1, 7)],
+    )
+    choices = await h.alice.autocomplete("theory new", "episode", episode="")
+    assert [c["value"] for c in choices] == ["S2E4", "S2E3", "S2E2", "S2E1"]
+    assert not any("secret" in c["name"] for c in choices)
+    await h.bot.spoiler_store.set_progress(h.guild.id, h.bob.id, EpisodeCode(2, 2))
+    behind = await h.bob.autocomplete("theory new", "episode", episode="s2")
+    assert [c["value"] for c in behind] == ["S2E2", "S2E1"]

@@ -600,6 +600,26 @@ class Theories(
             app_commands.Choice(name=thread_name(t.number, t.title)[:100], value=str(t.number)) for t in found
         ]
 
+    @new.autocomplete("episode")
+    @resolve.autocomplete("episode")
+    async def episode_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Aired episodes from the server's schedule, latest first, codes only (episode titles can
+        be spoilers), none past the member's progress."""
+        if interaction.guild_id is None:
+            return []
+        progress = await self.progress(interaction)
+        now = self.now()
+        typed = "".join(current.lower().split())
+        aired = [
+            e.code
+            for e in await self.bot.episodes.schedule(interaction.guild_id)
+            if (e.air_at is None or e.air_at <= now) and not is_ahead(progress, e.code)
+        ]
+        codes = [str(c) for c in reversed(aired) if typed in str(c).lower()]
+        return [app_commands.Choice(name=code, value=code) for code in codes[:25]]
+
     # -- reveal resolvers ----------------------------------------------------------------------
     async def reveal_theory(
         self, interaction: discord.Interaction[Cliffhanger], theory_id: int
