@@ -409,3 +409,28 @@ async def test_episode_autocomplete_offers_aired_episodes_up_to_progress(harness
     await h.bot.spoiler_store.set_progress(h.guild.id, h.bob.id, EpisodeCode(2, 2))
     behind = await h.bob.autocomplete("theory new", "episode", episode="s2")
     assert [c["value"] for c in behind] == ["S2E2", "S2E1"]
+
+
+async def test_resolve_names_missing_thread_permissions_and_changes_nothing(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    await new_theory(h, h.alice)
+    h.lb.set_overwrite(h.world.general, h.lb.bot_role(h.guild), deny=discord.Permissions(manage_threads=True))
+    await h.settle()
+    refused = await h.owner.slash("theory resolve", theory="1", outcome="Confirmed", episode="S2E1")
+    await refused.wait_done()
+    assert "Manage Threads" in refused.text, refused
+    assert (await cog(h).store.by_number(h.guild.id, 1)).status == "open"
+
+
+async def test_a_theory_that_cannot_be_posted_leaves_no_thread_and_no_row(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    h.lb.inject(403, method="POST", path=r"/channels/\d+/messages", times=1)
+    failed = await new_theory(h, h.alice)
+    assert failed.ephemeral and "Theory **#1**" not in failed.text, failed
+    assert "wouldn't let me post your theory" in failed.text, failed.text
+    assert await cog(h).store.by_number(h.guild.id, 1) is None
+    assert not any(c.is_thread for c in h.lb.channels.values())
+    retried = await new_theory(h, h.alice)
+    assert "Theory **#1**" in retried.text

@@ -292,8 +292,14 @@ class Theories(
         )
         try:
             thread, message_id = await self.post(theory, channel)
-        except BaseException:
+        except BaseException as exc:
             await self.store.discard(theory.id)
+            if isinstance(exc, discord.Forbidden):
+                raise UserError(
+                    f"Discord wouldn't let me post your theory in {channel.mention} ({exc.text or 'forbidden'}), "
+                    "so nothing was posted. A moderator can check my permissions there:",
+                    example=EX_CONFIG,
+                ) from None
             raise
         await self.store.attach(theory.id, thread.id, message_id)
         await interaction.followup.send(
@@ -322,7 +328,7 @@ class Theories(
                 applied_tags=[as_tag(t) for t in tags],
                 reason=f"Theory #{theory.number}",
             )
-            thread, first = created.thread, created.message
+            thread, first_id = created.thread, created.message.id
         else:
             thread = await channel.create_thread(
                 name=name,
@@ -330,10 +336,20 @@ class Theories(
                 auto_archive_duration=10080,
                 reason=f"Theory #{theory.number}",
             )
-            first = await thread.send(chunks[0], view=view)
-        for chunk in chunks[1:]:
-            await thread.send(chunk)
-        return thread, first.id
+            first_id = 0  # posted below, with the thread to clean up if it fails
+        try:
+            if not first_id:
+                first_id = (await thread.send(chunks[0], view=view)).id
+            for chunk in chunks[1:]:
+                await thread.send(chunk)
+        except BaseException:
+            # Half a theory is worse than none: remove the thread, the caller forgets the row.
+            try:
+                await thread.delete(reason=f"Theory #{theory.number} could not be posted")
+            except discord.HTTPException:
+                log.warning("could not remove the half-posted thread %s", thread.id, exc_info=True)
+            raise
+        return thread, first_id
 
     # ==========================================================================================
     # votes
@@ -422,25 +438,44 @@ class Theories(
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
         status: Status = "confirmed" if outcome == "Confirmed" else "debunked"
+        thread = await self.theory_thread(found)
+        if thread is not None:
+            # Checked before anything is stored, so a refusal changes nothing.
+            ensure_bot_can(
+                thread,
+                discord.Permissions(manage_threads=True, send_messages_in_threads=True),
+                example=EX_RESOLVE,
+            )
         resolved = await self.store.resolve(found.id, status, code, by=interaction.user.id, now=self.now())
-        where = await self.mark_thread(resolved, lock=lock)
+        if thread is None:
+            where = "Its thread was deleted, so only the record changed."
+        else:
+            try:
+                where = await self.mark_thread(resolved, thread, lock=lock)
+            except discord.HTTPException as exc:
+                log.warning("resolving theory %s: Discord refused a thread update: %s", resolved.id, exc)
+                where = (
+                    f"\N{WARNING SIGN} The outcome is recorded, but Discord refused part of the thread update "
+                    f"in {thread.mention} ({exc.text or exc.status}). Run the command again to retry it."
+                )
         self.editor.touch(resolved.id)
         await interaction.followup.send(
             f"\N{WHITE HEAVY CHECK MARK} Theory **#{resolved.number}** is **{TAG_NAMES[status]}** as of {code}. {where}",
             ephemeral=True,
         )
 
-    async def mark_thread(self, theory: Theory, *, lock: bool) -> str:
-        """Rename or re-tag the thread, post the outcome in spoiler tags, lock it if asked."""
+    async def theory_thread(self, theory: Theory) -> discord.Thread | None:
+        """The theory's thread, or None when it was deleted."""
         if theory.thread_id is None or theory.deleted_at is not None:
-            return "Its thread was deleted, so only the record changed."
+            return None
         try:
             thread = self.bot.get_channel(theory.thread_id) or await self.bot.fetch_channel(theory.thread_id)
         except discord.NotFound:
-            return "Its thread is gone, so only the record changed."
-        if not isinstance(thread, discord.Thread):
-            return "Its thread is gone, so only the record changed."
-        ensure_bot_can(thread, discord.Permissions(manage_threads=True, send_messages_in_threads=True))
+            return None
+        return thread if isinstance(thread, discord.Thread) else None
+
+    async def mark_thread(self, theory: Theory, thread: discord.Thread, *, lock: bool) -> str:
+        """Rename or re-tag the thread, post the outcome in spoiler tags, lock it if asked."""
         parent = thread.parent
         if isinstance(parent, discord.ForumChannel):
             tags = await self.ensure_tags(parent, [theory.status])
