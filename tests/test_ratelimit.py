@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import discord
@@ -54,7 +55,7 @@ async def test_a_burst_is_paced_so_no_window_holds_more_than_the_rate() -> None:
     assert limiter.burst == 10
     assert limiter.delayed == 60  # the first 10 went at once; the rest were paced, in order
     granted.sort()
-    gaps = [b - a for a, b in zip(granted[10:], granted[11:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(granted[10:])]
     assert min(gaps) >= limiter.spacing * 0.4  # spaced out, not sent as a second burst
     busiest = max(sum(1 for t in granted if start <= t < start + limiter.period) for start in granted)
     # A slow machine only spreads requests further apart; the slack covers a granted task
