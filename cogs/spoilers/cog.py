@@ -382,7 +382,9 @@ class Spoilers(commands.Cog):
         try:
             async with self.bot.rate_limiter:
                 for chunk in spoiler_chunks(message.content, header=header):
-                    await message.channel.send(chunk, allowed_mentions=discord.AllowedMentions.none())
+                    await message.channel.send(
+                        chunk, allowed_mentions=discord.AllowedMentions.none(), suppress_embeds=True
+                    )
         except discord.HTTPException as exc:
             log.warning("spoiler guard could not repost message %s: %s", message.id, exc)
         spoiler_channels = await self.store.ordered_channels(message.guild.id)
