@@ -22,10 +22,12 @@ from .db import Database
 from .db.episodes import EpisodeStore
 from .db.guilds import GuildStore
 from .db.jobs import JobStore
+from .db.spoilers import SpoilerStore
 from .errors import report_error
 from .lock import InstanceLock
 from .ratelimit import GlobalRateLimiter
 from .scheduler import Clock, Scheduler
+from .spoilers import RevealButton, RevealRegistry
 
 __all__ = ["IDENTIFY_WINDOW", "CliffTree", "Cliffhanger"]
 
@@ -82,6 +84,9 @@ class Cliffhanger(commands.AutoShardedBot):
         self.guild_store = GuildStore(self.db)
         self.jobs = JobStore(self.db)
         self.episodes = EpisodeStore(self.db)
+        self.spoiler_store = SpoilerStore(self.db)
+        # "Show anyway" buttons: each feature registers how to find the item of its kind.
+        self.reveals = RevealRegistry()
         self.scheduler = Scheduler(self.jobs, clock=clock, gate=self.wait_until_ready)
         # Every REST request except interaction responses passes through this limiter, so a fan-out
         # plus whatever else the bot does at that moment stays under Discord's global 50/s.
@@ -122,6 +127,7 @@ class Cliffhanger(commands.AutoShardedBot):
         applied = await self.db.migrate()
         if applied:
             log.info("database %s migrated to version %d", self.db.path, applied[-1])
+        self.add_dynamic_items(RevealButton)
         await self.load_cogs()
         await self.scheduler.start()
         await self.sync_commands()

@@ -17,6 +17,8 @@ class GuildSettings:
     show_name: str | None = None
     moderator_role_id: int | None = None
     announce_channel_id: int | None = None
+    spoiler_window_seconds: int = 604800
+    spoiler_guard: bool = False
 
     @classmethod
     def from_row(cls, row: Row) -> GuildSettings:
@@ -26,6 +28,8 @@ class GuildSettings:
             show_name=row["show_name"],
             moderator_role_id=row["moderator_role_id"],
             announce_channel_id=row["announce_channel_id"],
+            spoiler_window_seconds=row["spoiler_window_seconds"],
+            spoiler_guard=bool(row["spoiler_guard"]),
         )
 
     @property
@@ -34,7 +38,14 @@ class GuildSettings:
         return self.show_name or "the show"
 
 
-_COLUMNS = ("timezone", "show_name", "moderator_role_id", "announce_channel_id")
+_COLUMNS = (
+    "timezone",
+    "show_name",
+    "moderator_role_id",
+    "announce_channel_id",
+    "spoiler_window_seconds",
+    "spoiler_guard",
+)
 
 
 class GuildStore:

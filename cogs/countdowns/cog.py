@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can, ensure_moderator, moderator_only
 from bot.episodes import EpisodeCode
 from bot.errors import UserError
+from bot.spoilers import ensure_title_safe
 from bot.timeparse import When, Zone, describe, zone_label
 from bot.transformers import WhenTransformer, server_zone
 
@@ -111,7 +112,9 @@ class Countdowns(
     async def checked_title(self, guild_id: int, raw: str, *, example: str = EX_CREATE) -> str:
         """Every countdown title passes through here (create, edit, season, import), so a
         server-specific check such as spoiler-safe titles needs adding in this one place."""
-        return validate_title(raw, example=example)
+        title = validate_title(raw, example=example)
+        await ensure_title_safe(self.bot, guild_id, title, example=example)
+        return title
 
     async def resolve(self, interaction: Interaction, text: str) -> Countdown:
         """The countdown a member named: an id from autocomplete, '#12', or an exact title."""

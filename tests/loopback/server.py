@@ -254,6 +254,9 @@ class LoopbackDiscord:
         self.guilds: dict[int, Guild] = {}
         self.channels: dict[int, Channel] = {}
         self.messages: dict[int, Message] = {}
+        # Direct messages: DM channel id -> recipient user id; users who don't accept DMs from the bot.
+        self.dm_channels: dict[int, int] = {}
+        self.dms_closed: set[int] = set()
         self.global_commands: list[dict[str, Any]] = []
         self.guild_commands: dict[int, list[dict[str, Any]]] = {}
         self.command_puts = 0
@@ -1026,6 +1029,11 @@ class LoopbackDiscord:
             if m.channel_id == cid and not m.ephemeral and (include_deleted or not m.deleted)
         ]
 
+    def dms_to(self, user: User | int) -> list[Message]:
+        """What the bot sent a user in direct messages, oldest first."""
+        uid = user if isinstance(user, int) else user.id
+        return [m for m in self.messages.values() if self.dm_channels.get(m.channel_id) == uid]
+
     def bot_messages(self, channel: Channel | int | None = None) -> list[Message]:
         cid = channel if isinstance(channel, int) or channel is None else channel.id
         return [
@@ -1238,10 +1246,34 @@ class LoopbackDiscord:
                 return [m.to_dict() for m in reversed(messages)]
             return [m.to_dict() for m in reversed(messages[-limit:])]
 
+        @r("POST", "/users/@me/channels")
+        async def open_dm(req: Request) -> Any:
+            recipient = self.users.get(int((req.body or {}).get("recipient_id") or 0))
+            if recipient is None:
+                raise DiscordError(400, 50033, "Invalid Recipient(s)")
+            dm_id = next((c for c, u in self.dm_channels.items() if u == recipient.id), None)
+            if dm_id is None:
+                dm_id = self.ids.next()
+                self.dm_channels[dm_id] = recipient.id
+            return {
+                "id": str(dm_id),
+                "type": 1,
+                "last_message_id": None,
+                "flags": 0,
+                "recipients": [recipient.to_dict()],
+            }
+
         @r("POST", "/channels/{channel}/messages")
         async def create_message(req: Request) -> Any:
-            channel = self._channel(req.params["channel"])
             body = req.body or {}
+            dm_to = self.dm_channels.get(int(req.params["channel"]))
+            if dm_to is not None:
+                if dm_to in self.dms_closed:
+                    raise DiscordError(403, 50007, "Cannot send messages to this user")
+                return self._store_message(
+                    None, self.bot_user, body, channel_id=int(req.params["channel"]), notify=False
+                ).to_dict()
+            channel = self._channel(req.params["channel"])
             if channel.type in (ChannelType.FORUM, ChannelType.CATEGORY):
                 raise DiscordError(400, 50008, "Cannot send messages in a non-text channel")
             self._require(channel, P.SEND_IN_THREADS if channel.is_thread else P.SEND_MESSAGES)

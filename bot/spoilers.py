@@ -1,0 +1,300 @@
+"""Spoiler formatting and rules every feature shares: escaping user text inside `||...||`, splitting
+it into balanced messages, spoiler words, spoiler windows, watch progress and the "Show anyway" button."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from .db.spoilers import SpoilerWord
+from .episodes import EpisodeCode
+from .errors import UserError, report_error
+from .folding import fold
+
+if TYPE_CHECKING:
+    from .core import Cliffhanger
+
+__all__ = [
+    "DEFAULT_WINDOW_SECONDS",
+    "Resolver",
+    "Reveal",
+    "RevealButton",
+    "RevealRegistry",
+    "ensure_title_safe",
+    "escape_spoiler_text",
+    "find_spoiler_word",
+    "hidden_notice",
+    "is_ahead",
+    "is_fresh",
+    "member_progress",
+    "safe_header",
+    "spoiler_chunks",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WINDOW_SECONDS = 7 * 86400
+ZWSP = "\u200b"
+
+# Characters that could end the tag (`|`), escape its closing pipes (`\`) or open a code span that
+# swallows them (`` ` ``). Each is backslash-escaped wherever it appears.
+_ALWAYS_ESCAPED = frozenset("\\|`")
+# Block markers at the start of a line (headings, quotes, subtext, lists) could lift a line out of
+# the inline spoiler, so they are escaped too.
+_LINE_MARKER = re.compile(r"(?m)^([ \t]*)(?:([#>*+-])|(\d+)([.)]))")
+_MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
+_ID_MENTION = re.compile(r"<@(?=[!&]?\d)")
+_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*\s")
+_MIN_BODY = 40  # below this much room after the header, the body starts in the next message
+
+
+def escape_spoiler_text(text: str) -> str:
+    """User text made safe inside ||...||: a `|` cannot close the tag early, and @everyone, @here,
+    <@id>, <@&id> are defused for display (AllowedMentions.none() stays the real guard)."""
+    escaped = "".join("\\" + c if c in _ALWAYS_ESCAPED else c for c in text)
+
+    def marker(match: re.Match[str]) -> str:
+        indent, symbol, digits, dot = match.groups()
+        return f"{indent}\\{symbol}" if symbol else f"{indent}{digits}\\{dot}"
+
+    escaped = _LINE_MARKER.sub(marker, escaped)
+    escaped = _MASS_MENTION.sub(lambda m: f"@{ZWSP}{m[1]}", escaped)
+    return _ID_MENTION.sub(f"<@{ZWSP}", escaped)
+
+
+def safe_header(header: str) -> str:
+    """A header with every bare `|` escaped (so it cannot open a spoiler that swallows the body's tag)
+    and mentions defused. Markdown escapes already in it (`\\*`) are kept."""
+    out: list[str] = []
+    i = 0
+    while i < len(header):
+        c = header[i]
+        if c == "\\":
+            if i + 1 < len(header) and header[i + 1] not in "\r\n":
+                out.append(header[i : i + 2])
+                i += 2
+                continue
+            out.append("\\\\")
+        elif c == "|":
+            out.append("\\|")
+        else:
+            out.append(c)
+        i += 1
+    flat = "".join(out)
+    flat = _MASS_MENTION.sub(lambda m: f"@{ZWSP}{m[1]}", flat)
+    return _ID_MENTION.sub(f"<@{ZWSP}", flat)
+
+
+def _wrap(piece: str) -> str:
+    return f"||{escape_spoiler_text(piece)}||"
+
+
+def _fits(text: str, n: int, budget: int) -> bool:
+    return len(_wrap(text[:n].strip())) <= budget
+
+
+def _cut(text: str, budget: int) -> int:
+    """How many characters of `text` go into one message of `budget` characters: as many as fit,
+    cut at a line break, else a sentence end, else a space, when one is in the latter half."""
+    if _fits(text, len(text), budget):
+        return len(text)
+    lo, hi = 0, len(text)
+    while lo < hi:  # the largest n that fits (escaping only ever grows text, so this is monotone)
+        mid = (lo + hi + 1) // 2
+        if _fits(text, mid, budget):
+            lo = mid
+        else:
+            hi = mid - 1
+    n = lo
+    while n > 0 and not _fits(text, n, budget):
+        n -= 1
+    if n == 0:
+        return 0
+    head = text[:n]
+    half = n // 2
+    line = head.rfind("\n")
+    if line >= half:
+        return line + 1
+    sentence = max((m.end() for m in _SENTENCE_END.finditer(head)), default=-1)
+    if sentence >= half:
+        return sentence
+    space = max(head.rfind(" "), head.rfind("\t"))
+    if space >= half:
+        return space + 1
+    return n
+
+
+def spoiler_chunks(text: str, *, header: str = "", limit: int = 2000) -> list[str]:
+    """`header` (plain and spoiler-safe) starts the first message; the escaped text follows wrapped in
+    ||...||. Every message is at most `limit` characters and balanced, split at line, then sentence,
+    then word boundaries where possible. Empty text gives [header]."""
+    if limit < 16:
+        raise ValueError("limit is too small to hold a spoiler")
+    head = safe_header(" ".join(header.split()))
+    if len(head) > limit:
+        head = safe_header(" ".join(header.split())[: limit // 2 - 1]) + "\N{HORIZONTAL ELLIPSIS}"
+    chunks: list[str] = []
+    prefix = f"{head}\n" if head else ""
+    rest = text.strip()
+    while rest:
+        budget = limit - len(prefix)
+        if prefix and budget < _MIN_BODY:
+            chunks.append(head)
+            prefix = ""
+            continue
+        n = _cut(rest, budget)
+        if n == 0:  # cannot happen with limit >= 16; never loop forever
+            raise ValueError("could not fit any text into a message")
+        chunks.append(prefix + _wrap(rest[:n].strip()))
+        prefix = ""
+        rest = rest[n:].strip()
+    return chunks or [head]
+
+
+def find_spoiler_word(text: str, words: Sequence[SpoilerWord]) -> SpoilerWord | None:
+    """The first spoiler word that `text` contains as a whole word, ignoring case and accents."""
+    folded = fold(text)
+    for word in words:
+        key = fold(word.word)
+        if key and re.search(rf"(?<!\w){re.escape(key)}(?!\w)", folded):
+            return word
+    return None
+
+
+def _now(bot: Cliffhanger) -> int:
+    return int(bot.scheduler.clock.now())
+
+
+async def ensure_title_safe(bot: Cliffhanger, guild_id: int, title: str, *, example: str) -> None:
+    """Refuse a title holding a fresh episode's spoiler word. Titles (thread names, embed titles,
+    event names, notifications) cannot be spoiler-tagged, so they must be neutral."""
+    settings = await bot.guild_store.get(guild_id)
+    words = await bot.spoiler_store.fresh_words(guild_id, _now(bot), settings.spoiler_window_seconds)
+    hit = find_spoiler_word(title, words)
+    if hit is not None:
+        raise UserError(
+            f"That title contains a spoiler word for {hit.episode}, which is still fresh in this server. "
+            "Titles can't be hidden behind spoiler tags, so keep them neutral "
+            f'(for example "Theory about {hit.episode}") and put the details in the text.',
+            example=example,
+        )
+
+
+async def is_fresh(bot: Cliffhanger, guild_id: int, code: EpisodeCode) -> bool:
+    """Inside the spoiler window: not aired yet, aired less than the server's window ago, or with no
+    air time in the schedule (unknown counts as fresh)."""
+    episode = await bot.episodes.get(guild_id, code)
+    if episode is None or episode.air_at is None:
+        return True
+    settings = await bot.guild_store.get(guild_id)
+    return _now(bot) < episode.air_at + settings.spoiler_window_seconds
+
+
+async def member_progress(bot: Cliffhanger, guild_id: int, user_id: int) -> EpisodeCode | None:
+    """The last episode this member has watched, or None when they have not set their progress."""
+    return await bot.spoiler_store.progress(guild_id, user_id)
+
+
+def is_ahead(progress: EpisodeCode | None, episode: EpisodeCode) -> bool:
+    """True when something about `episode` must be hidden from a member at `progress`. A member with
+    no progress set has not opted in, so nothing is hidden from them."""
+    return progress is not None and episode > progress
+
+
+def hidden_notice(
+    episode: EpisodeCode, kind: str, item_id: int, *, progress: EpisodeCode | None = None
+) -> tuple[str, discord.ui.View]:
+    """The ephemeral "you haven't reached it yet" message and its "Show anyway" button."""
+    where = f" (your progress: {progress})" if progress is not None else ""
+    text = (
+        f"\N{SEE-NO-EVIL MONKEY} This is about **{episode}**, and you haven't reached it yet{where}. "
+        "Press **Show anyway** to read it here; only you will see it."
+    )
+    view = discord.ui.View(timeout=None)
+    view.add_item(RevealButton(kind, item_id))
+    return text, view
+
+
+@dataclass(frozen=True, slots=True)
+class Reveal:
+    header: str  # spoiler-safe, e.g. "Recap: Severance S2E5"
+    text: str  # the raw text; shown as spoiler_chunks(text, header=header)
+
+
+Resolver = Callable[[discord.Interaction[Any], int], Awaitable[Reveal | None]]
+
+_KIND = re.compile(r"[a-z]{1,20}")
+
+
+class RevealRegistry:
+    """Which feature resolves the item behind a "Show anyway" button, by kind ("recap", "theory")."""
+
+    def __init__(self) -> None:
+        self._resolvers: dict[str, Resolver] = {}
+
+    def register(self, kind: str, resolver: Resolver) -> None:
+        if not _KIND.fullmatch(kind):
+            raise ValueError(f"reveal kinds are 1 to 20 lowercase letters, not {kind!r}")
+        self._resolvers[kind] = resolver
+
+    def unregister(self, kind: str) -> None:
+        self._resolvers.pop(kind, None)
+
+    def get(self, kind: str) -> Resolver | None:
+        return self._resolvers.get(kind)
+
+
+class RevealButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"cliff:reveal:(?P<kind>[a-z]{1,20}):(?P<id>[0-9]{1,20})",
+):
+    """ "Show anyway": shows one hidden item to the member who pressed it, ephemerally. Persistent, so
+    it works after a restart; the feature owning `kind` resolves the item when pressed."""
+
+    def __init__(self, kind: str, item_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Show anyway",
+                emoji="\N{EYES}",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"cliff:reveal:{kind}:{item_id}",
+            )
+        )
+        self.kind = kind
+        self.item_id = item_id
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Button[Any],
+        match: re.Match[str],
+        /,
+    ) -> RevealButton:
+        return cls(match["kind"], int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction[Cliffhanger]) -> None:  # type: ignore[override]
+        # discord.py only logs DynamicItem errors, so report them to the member here.
+        try:
+            await self.reveal(interaction)
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+    async def reveal(self, interaction: discord.Interaction[Cliffhanger]) -> None:
+        resolver = interaction.client.reveals.get(self.kind)
+        if resolver is None:
+            raise UserError(
+                "I can't show this right now: the feature it belongs to isn't running. Try again later."
+            )
+        found = await resolver(interaction, self.item_id)
+        if found is None:
+            raise UserError(f"That {self.kind} was deleted, so there is nothing to show any more.")
+        chunks = spoiler_chunks(found.text, header=found.header)
+        await interaction.response.send_message(chunks[0], ephemeral=True)
+        for chunk in chunks[1:]:
+            await interaction.followup.send(chunk, ephemeral=True)

@@ -1,0 +1,100 @@
+"""The spoilers cog's rules as plain functions: windows, words, recap headers, role sync."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import discord
+
+from bot.episodes import EpisodeCode
+from bot.errors import UserError
+from bot.folding import fold
+
+from .store import ProgressRole
+
+__all__ = [
+    "EX_WINDOW",
+    "MAX_WINDOW",
+    "MIN_WINDOW",
+    "describe_window",
+    "parse_window",
+    "recap_header",
+    "roles_for_progress",
+    "validate_word",
+]
+
+HOUR, DAY = 3600, 86_400
+MIN_WINDOW, MAX_WINDOW = HOUR, 365 * DAY
+EX_WINDOW = "/spoilers window length:7 days"
+_UNITS = {
+    "h": HOUR, "hr": HOUR, "hrs": HOUR, "hour": HOUR, "hours": HOUR,
+    "d": DAY, "day": DAY, "days": DAY,
+    "w": 7 * DAY, "wk": 7 * DAY, "week": 7 * DAY, "weeks": 7 * DAY,
+}  # fmt: skip
+_PART = re.compile(r"(\d{1,4})\s*([a-z]+)")
+
+
+def parse_window(text: str) -> int:
+    """Read "7 days", "36h", "2 weeks" or "1 week 3 days" as seconds, between an hour and a year."""
+    cleaned = " ".join(text.lower().replace(",", " ").replace(" and ", " ").split())
+    parts = _PART.findall(cleaned)
+    if not parts or _PART.sub("", cleaned).strip():
+        raise UserError(
+            f"I couldn't read `{cleaned[:40].replace('`', '') or '(empty)'}` as a length of time. "
+            "Write it in hours, days or weeks.",
+            example=EX_WINDOW,
+        )
+    total = 0
+    for amount, unit in parts:
+        if unit not in _UNITS:
+            raise UserError(
+                f"`{unit[:20]}` is not a unit I know: use hours, days or weeks.", example=EX_WINDOW
+            )
+        total += int(amount) * _UNITS[unit]
+    if not MIN_WINDOW <= total <= MAX_WINDOW:
+        raise UserError(
+            "The spoiler window must be between 1 hour and 365 days.",
+            example=EX_WINDOW,
+        )
+    return total
+
+
+def describe_window(seconds: int) -> str:
+    """7 days, 36 hours, 1 day 12 hours."""
+    days, rest = divmod(seconds, DAY)
+    hours = rest // HOUR
+    parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
+    if hours or not parts:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    return " ".join(parts)
+
+
+def validate_word(raw: str, *, example: str) -> str:
+    """A spoiler word or phrase: one line, 1 to 100 characters, not only punctuation."""
+    word = " ".join(raw.split())
+    if not any(c.isalnum() for c in fold(word)):
+        raise UserError("A spoiler word needs at least one letter or digit.", example=example)
+    if len(word) > 100:
+        raise UserError("A spoiler word can be at most 100 characters.", example=example)
+    return word
+
+
+def recap_header(show_label: str, code: EpisodeCode) -> str:
+    """The spoiler-safe first line of a posted recap."""
+    return f"\N{CLAPPER BOARD} Recap: {discord.utils.escape_markdown(show_label)} {code}, spoilers below"
+
+
+def recap_thread_name(show_label: str, code: EpisodeCode) -> str:
+    """A thread name (1 to 100 characters, never spoiler-tagged)."""
+    suffix = f" {code} recap"
+    return (show_label[: 100 - len(suffix)] + suffix).strip()
+
+
+def roles_for_progress(
+    roles: Sequence[ProgressRole], progress: EpisodeCode | None
+) -> tuple[set[int], set[int]]:
+    """(role ids the member should have, role ids they should not): every role up to their progress."""
+    keep = {r.role_id for r in roles if progress is not None and r.episode <= progress}
+    drop = {r.role_id for r in roles} - keep
+    return keep, drop

@@ -1,0 +1,248 @@
+"""The persistent vote buttons, the coalescing count editor, the list pager and the new-theory modal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.episodes import EpisodeCode
+from bot.errors import report_error
+from bot.ui import ReportingModal, ReportingView
+
+from . import render
+from .rules import DOUBTFUL, PLAUSIBLE, TITLE_MAX
+from .store import Theory, TheoryQuery, TheoryStore
+
+if TYPE_CHECKING:
+    from bot.core import Cliffhanger
+
+__all__ = ["EDIT_INTERVAL", "CountEditor", "TheoryModal", "TheoryPager", "VoteButton", "vote_view"]
+
+log = logging.getLogger(__name__)
+
+VOTE_ID = "theory:vote:{id}:{choice}"
+CHOICE_CODES = {PLAUSIBLE: "p", DOUBTFUL: "d"}
+# Discord publishes no per-message edit limit; about five edits per five seconds per channel is what
+# its buckets allow. One edit per second per theory stays inside that, whatever the click rate.
+EDIT_INTERVAL = 1.0
+FLUSH_TIMEOUT = 5.0  # seconds the shutdown refresh of pending counts may take
+
+
+class VoteButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"theory:vote:(?P<id>[0-9]{1,19}):(?P<choice>[pd])",
+):
+    """Plausible or Doubtful on one theory. The custom_id carries the theory id, so the buttons
+    work after any number of restarts; the count in the label is refreshed by `CountEditor`."""
+
+    def __init__(self, theory_id: int, choice: int, *, count: int = 0, disabled: bool = False) -> None:
+        plausible = choice == PLAUSIBLE
+        super().__init__(
+            discord.ui.Button(
+                label=f"{'Plausible' if plausible else 'Doubtful'} \N{MIDDLE DOT} {count}",
+                emoji=render.PLAUSIBLE_EMOJI if plausible else render.DOUBTFUL_EMOJI,
+                style=discord.ButtonStyle.success if plausible else discord.ButtonStyle.secondary,
+                custom_id=VOTE_ID.format(id=theory_id, choice=CHOICE_CODES[choice]),
+                disabled=disabled,
+            )
+        )
+        self.theory_id = theory_id
+        self.choice = choice
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls,
+        interaction: discord.Interaction[Cliffhanger],
+        item: discord.ui.Button[discord.ui.View],
+        match: re.Match[str],
+        /,
+    ) -> VoteButton:
+        return cls(int(match["id"]), PLAUSIBLE if match["choice"] == "p" else DOUBTFUL)
+
+    async def callback(self, interaction: discord.Interaction[Cliffhanger]) -> None:  # type: ignore[override]
+        # discord.py only logs DynamicItem errors, so report them to the member here.
+        try:
+            cog = interaction.client.get_cog("Theories")
+            if cog is None:
+                raise RuntimeError("the theories cog is not loaded")
+            await cog.vote(interaction, self.theory_id, self.choice)  # type: ignore[attr-defined]
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+
+def vote_view(theory: Theory) -> discord.ui.View:
+    """The two buttons with the theory's counts; disabled once the theory is settled."""
+    view = discord.ui.View(timeout=None)
+    closed = theory.status != "open"
+    view.add_item(VoteButton(theory.id, PLAUSIBLE, count=theory.plausible, disabled=closed))
+    view.add_item(VoteButton(theory.id, DOUBTFUL, count=theory.doubtful, disabled=closed))
+    return view
+
+
+@dataclass
+class _Pending:
+    dirty: bool = False
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+class CountEditor:
+    """Keeps each vote message's counts current without editing faster than `interval`.
+
+    One pending edit per theory: the first click edits at once, clicks while that edit (or the
+    pause after it) is pending only mark it dirty, and a dirty theory is edited once more with the
+    counts read fresh from the database. So 200 clicks in a second cost a handful of edits.
+    """
+
+    def __init__(self, apply: Callable[[int], Awaitable[None]], *, interval: float = EDIT_INTERVAL) -> None:
+        self.apply = apply
+        self.interval = interval
+        self._pending: dict[int, _Pending] = {}
+
+    def touch(self, theory_id: int) -> None:
+        pending = self._pending.get(theory_id)
+        if pending is not None:
+            pending.dirty = True
+            return
+        pending = _Pending()
+        self._pending[theory_id] = pending
+        pending.task = asyncio.create_task(self._run(theory_id, pending), name=f"theory-counts-{theory_id}")
+
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def _run(self, theory_id: int, pending: _Pending) -> None:
+        try:
+            while True:
+                pending.dirty = False
+                try:
+                    await self.apply(theory_id)
+                except Exception:
+                    log.exception("could not refresh the vote counts of theory %s", theory_id)
+                await asyncio.sleep(self.interval)
+                if not pending.dirty:
+                    return
+        finally:
+            self._pending.pop(theory_id, None)
+
+    async def drain(self) -> None:
+        """Wait for every pending edit (tests, and a clean shutdown)."""
+        while self._pending:
+            tasks = [p.task for p in self._pending.values() if p.task is not None]
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def flush(self) -> None:
+        """On shutdown: stop waiting out the pause and edit every pending theory once more now, so
+        the counts on the messages are current when the bot goes away."""
+        ids = list(self._pending)
+        for pending in self._pending.values():
+            if pending.task is not None:
+                pending.task.cancel()
+        self._pending.clear()
+        if not ids:
+            return
+        results = asyncio.gather(*(self.apply(theory_id) for theory_id in ids), return_exceptions=True)
+        try:
+            await asyncio.wait_for(results, FLUSH_TIMEOUT)
+        except TimeoutError:
+            log.warning("vote counts of %d theories were not refreshed before shutdown", len(ids))
+
+
+class TheoryPager(ReportingView):
+    """Previous/Next through /theory list, top and search. Ephemeral: only its member sees it."""
+
+    def __init__(
+        self, store: TheoryStore, guild_id: int, query: TheoryQuery, *, title: str, total: int
+    ) -> None:
+        super().__init__(timeout=600)
+        self.store = store
+        self.guild_id = guild_id
+        self.query = query
+        self.title = title
+        self.total = total
+        self.page = 0
+        self.pages = max(1, math.ceil(total / render.PAGE_SIZE))
+        self.origin: discord.Interaction[Any] | None = None
+        self._sync()
+
+    def _sync(self) -> None:
+        self.previous.disabled = self.page <= 0
+        self.next.disabled = self.page >= self.pages - 1
+
+    async def render(self) -> discord.Embed:
+        items = await self.store.page(
+            self.guild_id, self.query, limit=render.PAGE_SIZE, offset=self.page * render.PAGE_SIZE
+        )
+        return render.list_embed(
+            items,
+            title=self.title,
+            page=self.page,
+            pages=self.pages,
+            total=self.total,
+            progress=self.query.progress,
+        )
+
+    async def on_timeout(self) -> None:
+        if self.origin is None:
+            return
+        self.previous.disabled = self.next.disabled = True
+        try:
+            await self.origin.edit_original_response(view=self)
+        except discord.HTTPException:
+            log.debug("could not close an expired theory pager", exc_info=True)
+
+    async def _turn(self, interaction: discord.Interaction[Any], step: int) -> None:
+        self.page = min(max(self.page + step, 0), self.pages - 1)
+        self._sync()
+        await interaction.response.edit_message(embed=await self.render(), view=self)
+
+    @discord.ui.button(
+        label="Previous", emoji="\N{BLACK LEFT-POINTING TRIANGLE}", style=discord.ButtonStyle.secondary
+    )
+    async def previous(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[TheoryPager]
+    ) -> None:
+        await self._turn(interaction, -1)
+
+    @discord.ui.button(
+        label="Next", emoji="\N{BLACK RIGHT-POINTING TRIANGLE}", style=discord.ButtonStyle.secondary
+    )
+    async def next(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[TheoryPager]
+    ) -> None:
+        await self._turn(interaction, 1)
+
+
+Submit = Callable[[discord.Interaction[Any], EpisodeCode, str, str], Awaitable[None]]
+
+
+class TheoryModal(ReportingModal, title="New theory"):
+    """Title and text of a new theory; the episode came with the command."""
+
+    theory_title: discord.ui.TextInput[TheoryModal] = discord.ui.TextInput(
+        label="Title (no spoilers: it names the thread)",
+        custom_id="title",
+        max_length=TITLE_MAX,
+        placeholder="Helly and Helena are not who they seem",
+    )
+    text: discord.ui.TextInput[TheoryModal] = discord.ui.TextInput(
+        label="Your theory",
+        custom_id="text",
+        style=discord.TextStyle.paragraph,
+        max_length=4000,
+        placeholder="Spoilers are fine here: recent episodes are hidden behind spoiler tags.",
+    )
+
+    def __init__(self, episode: EpisodeCode, on_submit: Submit) -> None:
+        super().__init__(timeout=1800)
+        self.episode = episode
+        self._submit = on_submit
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await self._submit(interaction, self.episode, self.theory_title.value, self.text.value)
