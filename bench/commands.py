@@ -70,8 +70,9 @@ async def recap_read(world: World, rng: random.Random) -> Reply:
 
 async def vote(world: World, rng: random.Random) -> Reply:
     g = rng.choice(list(world.theory_messages))
-    label = rng.choice(("Plausible", "Doubtful"))
-    return await world.actors[g].click(world.theory_messages[g], label, allow_expired=True)
+    message = world.theory_messages[g]
+    custom_id = rng.choice([b["custom_id"] for b in message.buttons()])  # labels carry live counts
+    return await world.actors[g].click(message, custom_id, allow_expired=True)
 
 
 # name -> (weight, action): the mix the issue sets, in equal parts
@@ -102,6 +103,7 @@ def build_world(lb: LoopbackDiscord, scale: Scale, now: int) -> World:
                 parent=theories,
                 id=theory_thread_id(tid),
             )
+            thread.owner_id = lb.bot_user.id  # the bot opened it
             buttons = [
                 {"type": 2, "style": 3, "label": "Plausible", "custom_id": f"theory:vote:{tid}:p"},
                 {"type": 2, "style": 4, "label": "Doubtful", "custom_id": f"theory:vote:{tid}:d"},
@@ -121,6 +123,8 @@ async def load(world: World, rate: float, seconds: float, seed: int) -> dict[str
     weights = [MIX[n][0] for n in names]
     latencies: dict[str, list[float]] = defaultdict(list)
     failures: dict[str, int] = defaultdict(int)
+    refusals: dict[str, int] = defaultdict(int)
+    samples: dict[str, str] = {}
 
     async def one(name: str) -> None:
         reply = await MIX[name][1](world, rng)
@@ -129,6 +133,9 @@ async def load(world: World, rate: float, seconds: float, seed: int) -> dict[str
             failures[name] += 1
             return
         latencies[name].append((inter.answered_at - inter.created) * 1000)
+        if "\N{CROSS MARK}" in reply.content:  # a refusal is fast but measures nothing useful
+            refusals[name] += 1
+            samples.setdefault(name, reply.content[:200])
 
     tasks = []
     start = time.monotonic()
@@ -140,6 +147,8 @@ async def load(world: World, rate: float, seconds: float, seed: int) -> dict[str
         tasks.append(asyncio.create_task(one(rng.choices(names, weights)[0])))
     await asyncio.gather(*tasks)
     latencies["__failed__"] = [float(sum(failures.values()))]
+    if refusals:
+        print("refused (a ❌ reply):", dict(refusals), samples)
     return latencies
 
 
