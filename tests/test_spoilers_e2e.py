@@ -192,6 +192,7 @@ async def test_the_guard_removes_and_reposts_a_leak(harness: Harness) -> None:
     alice = h.world.members["alice"]
     old = h.lb.post_as(alice, h.world.general, "Gemma was great")
     safe = h.lb.post_as(alice, h.world.spoilers, "Reghabi!!")  # spoiler channels are left alone
+    tagged = h.lb.post_as(alice, h.world.general, "guess who: ||Reghabi||")  # already behind tags
     leak = h.lb.post_as(alice, h.world.general, "OMG reghabi is back @everyone <@&1>")
     repost = await h.lb.wait_for_message(
         lambda m: (
@@ -210,6 +211,7 @@ async def test_the_guard_removes_and_reposts_a_leak(harness: Harness) -> None:
     await h.lb.wait_for_message(lambda m: m.channel_id in h.lb.dm_channels)
     dms = h.lb.dms_to(alice.user)
     assert len(dms) == 1 and "S2E3" in dms[0].content and "||like this||" in dms[0].content
+    assert not tagged.deleted
 
     reply = await h.mod.slash("spoilers guard off")
     assert "off" in reply.text

@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ensure_bot_can, ensure_moderator, is_moderator, missing_permissions
+from bot.db.guilds import GuildSettings
 from bot.episodes import EpisodeCode, parse_episode
 from bot.errors import BotMissingPermissions, UserError
 from bot.spoilers import (
@@ -20,6 +21,7 @@ from bot.spoilers import (
     is_ahead,
     member_progress,
     spoiler_chunks,
+    unspoilered_text,
 )
 from bot.ui import ReportingModal
 
@@ -309,7 +311,7 @@ class Spoilers(commands.Cog):
             )
         await interaction.response.send_message(text, ephemeral=True)
 
-    async def guild(self, interaction: Interaction) -> Any:
+    async def guild(self, interaction: Interaction) -> GuildSettings:
         assert interaction.guild_id is not None  # noqa: S101 - guild_only
         return await self.bot.guild_store.get(interaction.guild_id)
 
@@ -360,7 +362,7 @@ class Spoilers(commands.Cog):
         words = await self.bot.spoiler_store.fresh_words(
             message.guild.id, self.now(), settings.spoiler_window_seconds
         )
-        hit = find_spoiler_word(message.content, words)
+        hit = find_spoiler_word(unspoilered_text(message.content), words)
         if hit is None:
             return
         await self.guard_message(message, hit.episode)
