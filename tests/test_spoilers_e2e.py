@@ -359,3 +359,58 @@ async def test_progress_roles_follow_progress(harness: Harness) -> None:
     assert watched.id not in h.alice.role_ids
     reply = await h.mod.slash("spoilers roles remove", episode="S2E3")
     assert "\N{WHITE HEAVY CHECK MARK}" in reply.text
+
+
+async def test_a_refused_post_saves_nothing_and_says_why(harness: Harness) -> None:
+    h = harness
+    await severance(h)
+    reply = await h.mod.slash("recap write", episode="S2E3")
+    h.lb.inject(403, method="POST", path=r"/channels/\d+/messages$")
+    done = await h.mod.submit(reply, text="A recap.")
+    await done.wait_done()
+    assert "wouldn't let me post" in done.text and "Nothing was saved" in done.text
+    assert await h.bot.get_cog("Spoilers").store.recap(h.guild.id, EpisodeCode(2, 3)) is None  # type: ignore[union-attr]
+    assert not [m for m in h.lb.channel_messages(h.world.spoilers) if not m.deleted]
+
+
+async def test_an_edit_that_grows_posts_more_and_replaces_messages_removed_by_hand(harness: Harness) -> None:
+    h = harness
+    await severance(h)
+    [first] = await write_recap(h, "S2E3", "Short.")
+    reply = await h.mod.slash("recap edit", episode="S2E3")
+    done = await h.mod.submit(reply, text="Long. " * 600)
+    await done.wait_done()
+    recap = await h.bot.get_cog("Spoilers").store.recap(h.guild.id, EpisodeCode(2, 3))  # type: ignore[union-attr]
+    assert recap is not None and len(recap.message_ids) == 2 and recap.message_ids[0] == first.id
+    assert first.history and "Long." in first.content
+    # A moderator removes the first message by hand; the next edit reposts that part.
+    h.lb._delete_message(first)
+    reply = await h.mod.slash("recap edit", episode="S2E3")
+    done = await h.mod.submit(reply, text="Back to short.")
+    await done.wait_done()
+    recap = await h.bot.get_cog("Spoilers").store.recap(h.guild.id, EpisodeCode(2, 3))  # type: ignore[union-attr]
+    assert recap is not None and len(recap.message_ids) == 1 and recap.message_ids[0] != first.id
+    assert "Back to short." in h.lb.messages[recap.message_ids[0]].content
+
+
+async def test_the_guard_needs_manage_messages(harness: Harness) -> None:
+    h = harness
+    await severance(h)
+    await with_message_content(h)
+    h.lb.set_role_permissions(
+        h.lb.bot_role(h.guild), discord.Permissions(view_channel=True, send_messages=True)
+    )
+    await h.settle()
+    reply = await h.mod.slash("spoilers guard on")
+    assert "**Manage Messages**" in reply.text
+    assert not (await h.bot.guild_store.get(h.guild.id)).spoiler_guard
+
+
+async def test_progress_autocomplete_offers_every_episode(harness: Harness) -> None:
+    h = harness
+    await severance(h)
+    await h.alice.slash("progress set", episode="S2E2")
+    choices = await h.alice.autocomplete("progress set", "episode", episode="s2e1")
+    assert [c["value"] for c in choices] == ["S2E1", "S2E10"]
+    choices = await h.alice.autocomplete("progress set", "episode", episode="")
+    assert len(choices) == 10

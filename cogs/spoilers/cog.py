@@ -382,11 +382,10 @@ class Spoilers(commands.Cog):
         author = discord.utils.escape_markdown(message.author.display_name)
         header = f"\N{SPEAKING HEAD IN SILHOUETTE} From @{author}, with spoilers for {code} (tap to reveal):"
         try:
-            async with self.bot.rate_limiter:
-                for chunk in spoiler_chunks(message.content, header=header):
-                    await message.channel.send(
-                        chunk, allowed_mentions=discord.AllowedMentions.none(), suppress_embeds=True
-                    )
+            for chunk in spoiler_chunks(message.content, header=header):
+                await message.channel.send(
+                    chunk, allowed_mentions=discord.AllowedMentions.none(), suppress_embeds=True
+                )
         except discord.HTTPException as exc:
             log.warning("spoiler guard could not repost message %s: %s", message.id, exc)
         spoiler_channels = await self.store.ordered_channels(message.guild.id)
@@ -618,12 +617,11 @@ class Spoilers(commands.Cog):
         posted: list[discord.Message] = []
         try:
             for chunk in chunks:
-                async with self.bot.rate_limiter:
-                    posted.append(
-                        await channel.send(
-                            chunk, allowed_mentions=discord.AllowedMentions.none(), suppress_embeds=True
-                        )
+                posted.append(
+                    await channel.send(
+                        chunk, allowed_mentions=discord.AllowedMentions.none(), suppress_embeds=True
                     )
+                )
         except discord.HTTPException:
             for message in posted:
                 try:
@@ -661,12 +659,16 @@ class Spoilers(commands.Cog):
                 where, thread_id = made, made.id
             posted = await self.post_chunks(where, chunks)
         except discord.Forbidden as exc:
-            raise BotMissingPermissions(
-                channel.mention,
-                missing_permissions(
-                    channel.permissions_for(guild.me), CHANNEL_PERMISSIONS | THREAD_PERMISSIONS
-                )
-                or [exc.text],
+            need = CHANNEL_PERMISSIONS | (THREAD_PERMISSIONS if thread else discord.Permissions.none())
+            missing = missing_permissions(channel.permissions_for(guild.me), need)
+            if missing:
+                raise BotMissingPermissions(
+                    channel.mention, missing, example=_example(EX_WRITE, code)
+                ) from exc
+            raise UserError(
+                f"Discord wouldn't let me post in {channel.mention} ({exc.text}). Nothing was saved; check my "
+                "permissions there and try again.",
+                example=_example(EX_WRITE, code),
             ) from exc
         recap = await self.store.create_recap(
             guild.id,
@@ -784,10 +786,9 @@ class Spoilers(commands.Cog):
             for i, chunk in enumerate(chunks):
                 if i < len(ids):
                     try:
-                        async with self.bot.rate_limiter:
-                            await channel.get_partial_message(ids[i]).edit(  # type: ignore[attr-defined]
-                                content=chunk, allowed_mentions=discord.AllowedMentions.none()
-                            )
+                        await channel.get_partial_message(ids[i]).edit(  # type: ignore[attr-defined]
+                            content=chunk, allowed_mentions=discord.AllowedMentions.none()
+                        )
                         kept.append(ids[i])
                         continue
                     except discord.NotFound:
@@ -801,8 +802,7 @@ class Spoilers(commands.Cog):
         await self.store.update_recap(recap.id, text, kept, self.now())
         for extra in ids[len(chunks) :]:  # the recap got shorter
             try:
-                async with self.bot.rate_limiter:
-                    await channel.get_partial_message(extra).delete()  # type: ignore[attr-defined]
+                await channel.get_partial_message(extra).delete()  # type: ignore[attr-defined]
             except discord.HTTPException as exc:
                 log.info("could not remove surplus recap message %s: %s", extra, exc)
         await interaction.followup.send(
@@ -821,8 +821,7 @@ class Spoilers(commands.Cog):
         if isinstance(channel, discord.abc.Messageable):
             for message_id in recap.message_ids:
                 try:
-                    async with self.bot.rate_limiter:
-                        await channel.get_partial_message(message_id).delete()
+                    await channel.get_partial_message(message_id).delete()
                 except discord.NotFound:
                     pass
                 except discord.HTTPException:
