@@ -12,6 +12,7 @@ from bot.episodes import EpisodeCode
 from tests.conftest import Harness
 from tests.loopback import Actor, ClientRefused
 from tests.spoiler_support import DAY, severance, with_message_content, write_recap
+from tests.test_spoiler_core import unescape
 
 PING = re.compile(r"@everyone|@here|<@!?\d|<@&\d")
 
@@ -212,6 +213,19 @@ async def test_the_guard_removes_and_reposts_a_leak(harness: Harness) -> None:
     dms = h.lb.dms_to(alice.user)
     assert len(dms) == 1 and "S2E3" in dms[0].content and "||like this||" in dms[0].content
     assert not tagged.deleted
+
+    # Editing a spoiler into a harmless message counts too.
+    harmless = h.lb.post_as(alice, h.world.general, "what a week")
+    await h.settle()
+    h.lb.edit_as(harmless, "what a week, Reghabi!")
+    await h.lb.wait_for_message(
+        lambda m: (
+            m.author.id == h.lb.bot_user.id
+            and not m.ephemeral
+            and "what a week, Reghabi!" in unescape(m.content)
+        )
+    )
+    assert harmless.deleted
 
     reply = await h.mod.slash("spoilers guard off")
     assert "off" in reply.text

@@ -367,6 +367,13 @@ class Spoilers(commands.Cog):
             return
         await self.guard_message(message, hit.episode)
 
+    @commands.Cog.listener()
+    async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:
+        # An edit can add a spoiler after the fact. Only messages still in discord.py's cache are
+        # seen (recent ones); older edits are let through.
+        if before.content != after.content:
+            await self.on_message(after)
+
     async def guard_message(self, message: discord.Message, code: EpisodeCode) -> None:
         """Remove a leaking message and repost it behind spoiler tags; tell the author privately."""
         assert message.guild is not None  # noqa: S101 - guild messages only
