@@ -428,3 +428,27 @@ async def test_progress_autocomplete_offers_every_episode(harness: Harness) -> N
     assert [c["value"] for c in choices] == ["S2E1", "S2E10"]
     choices = await h.alice.autocomplete("progress set", "episode", episode="")
     assert len(choices) == 10
+
+
+async def test_the_guard_hands_the_text_back_when_it_cannot_repost(harness: Harness) -> None:
+    h = harness
+    await severance(h)
+    await with_message_content(h)
+    await h.mod.slash("spoilers words add", episode="S2E3", word="Reghabi")
+    await h.mod.slash("spoilers guard on")
+    fan = h.lb.add_member(h.guild, "reghabi")  # a display name that is itself a spoiler word
+    await h.settle()
+    h.lb.post_as(fan, h.world.general, "Reghabi did it")
+    repost = await h.lb.wait_for_message(
+        lambda m: m.author.id == h.lb.bot_user.id and m.channel_id == h.world.general.id and not m.ephemeral
+    )
+    assert repost.content.startswith("\N{SPEAKING HEAD IN SILHOUETTE} From a member, with spoilers for S2E3")
+
+    h.lb.set_overwrite(h.world.general, h.lb.bot_role(h.guild), deny=discord.Permissions(send_messages=True))
+    await h.settle()
+    leak = h.lb.post_as(fan, h.world.general, "Reghabi did it again")
+    await h.lb.wait_for_message(lambda m: m.channel_id in h.lb.dm_channels and m.content.startswith("||"))
+    assert leak.deleted
+    dms = h.lb.dms_to(fan.user)
+    assert "couldn't repost it" in dms[-2].content
+    assert unescape(dms[-1].content) == "||Reghabi did it again||"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -11,6 +12,7 @@ from discord.ext import commands
 
 from bot.checks import ensure_bot_can, ensure_moderator, is_moderator, missing_permissions
 from bot.db.guilds import GuildSettings
+from bot.db.spoilers import SpoilerWord
 from bot.episodes import EpisodeCode, parse_episode
 from bot.errors import BotMissingPermissions, UserError
 from bot.spoilers import (
@@ -365,7 +367,7 @@ class Spoilers(commands.Cog):
         hit = find_spoiler_word(unspoilered_text(message.content), words)
         if hit is None:
             return
-        await self.guard_message(message, hit.episode)
+        await self.guard_message(message, hit.episode, words)
 
     @commands.Cog.listener()
     async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:
@@ -374,7 +376,9 @@ class Spoilers(commands.Cog):
         if before.content != after.content:
             await self.on_message(after)
 
-    async def guard_message(self, message: discord.Message, code: EpisodeCode) -> None:
+    async def guard_message(
+        self, message: discord.Message, code: EpisodeCode, words: Sequence[SpoilerWord]
+    ) -> None:
         """Remove a leaking message and repost it behind spoiler tags; tell the author privately."""
         assert message.guild is not None  # noqa: S101 - guild messages only
         try:
@@ -386,23 +390,36 @@ class Spoilers(commands.Cog):
                 "spoiler guard could not remove message %s in %s: %s", message.id, message.channel.id, exc
             )
             return
-        author = discord.utils.escape_markdown(message.author.display_name)
-        header = f"\N{SPEAKING HEAD IN SILHOUETTE} From @{author}, with spoilers for {code} (tap to reveal):"
+        name = message.author.display_name
+        # The header shows outside the tags, so a display name holding a spoiler word is left out.
+        who = "a member" if find_spoiler_word(name, words) else f"@{discord.utils.escape_markdown(name)}"
+        header = f"\N{SPEAKING HEAD IN SILHOUETTE} From {who}, with spoilers for {code} (tap to reveal):"
+        reposted = True
         try:
             for chunk in spoiler_chunks(message.content, header=header):
                 await message.channel.send(
                     chunk, allowed_mentions=discord.AllowedMentions.none(), suppress_embeds=True
                 )
         except discord.HTTPException as exc:
+            reposted = False
             log.warning("spoiler guard could not repost message %s: %s", message.id, exc)
         spoiler_channels = await self.store.ordered_channels(message.guild.id)
         where = f" or in <#{spoiler_channels[0]}>" if spoiler_channels else ""
+        server = discord.utils.escape_markdown(message.guild.name)
+        done = (
+            "I reposted it behind spoiler tags."
+            if reposted
+            else "I couldn't repost it, so here it is for you to post again behind tags:"
+        )
         try:
             await message.author.send(
-                f"\N{SEE-NO-EVIL MONKEY} Your message in <#{message.channel.id}> "
-                f"mentioned something from **{code}**, which is still fresh in **{discord.utils.escape_markdown(message.guild.name)}**. "
-                f"I reposted it behind spoiler tags. Next time wrap spoilers in `||like this||`{where}."
+                f"\N{SEE-NO-EVIL MONKEY} Your message in <#{message.channel.id}> mentioned something from "
+                f"**{code}**, which is still fresh in **{server}**. {done} "
+                f"Next time wrap spoilers in `||like this||`{where}."
             )
+            if not reposted:
+                for chunk in spoiler_chunks(message.content):
+                    await message.author.send(chunk)
         except discord.HTTPException:
             log.debug("could not DM %s about a guarded message", message.author.id)
 
