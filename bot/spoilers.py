@@ -34,6 +34,7 @@ __all__ = [
     "member_progress",
     "safe_header",
     "spoiler_chunks",
+    "unspoilered_text",
 ]
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,31 @@ def find_spoiler_word(text: str, words: Sequence[SpoilerWord]) -> SpoilerWord | 
         if key and re.search(rf"(?<!\w){re.escape(key)}(?!\w)", folded):
             return word
     return None
+
+
+def unspoilered_text(content: str) -> str:
+    """What a message shows without revealing anything: its text with every closed `||...||` span
+    removed (backslash escapes respected). An unclosed `||` hides nothing, as in Discord."""
+    out: list[str] = []
+    pending: list[str] = []  # text after an opening `||`, kept only if it is never closed
+    inside = False
+    i = 0
+    while i < len(content):
+        if content[i] == "\\" and i + 1 < len(content):
+            (pending if inside else out).append(content[i : i + 2])
+            i += 2
+        elif content.startswith("||", i):
+            if inside:
+                pending.clear()
+                out.append(" ")
+            inside = not inside
+            i += 2
+        else:
+            (pending if inside else out).append(content[i])
+            i += 1
+    if inside:
+        out.append("||" + "".join(pending))
+    return "".join(out)
 
 
 def _now(bot: Cliffhanger) -> int:

@@ -24,6 +24,7 @@ from bot.spoilers import (
     is_ahead,
     safe_header,
     spoiler_chunks,
+    unspoilered_text,
 )
 
 GUILD = 42
@@ -259,3 +260,18 @@ async def test_fresh_words_follow_the_window_and_unknown_air_times_count_as_fres
     assert fresh == {"Reghabi", "Gemma", "Ricken", "Lumon"}
     assert {w.word for w in await store.fresh_words(GUILD, NOW, 3600)} == {"Gemma", "Ricken", "Lumon"}
     assert await store.fresh_words(GUILD + 1, NOW, week) == []
+
+
+def test_unspoilered_text_drops_closed_spoilers_only() -> None:
+    assert unspoilered_text("a ||Reghabi|| b").split() == ["a", "b"]
+    assert unspoilered_text("x || Reghabi") == "x || Reghabi"  # an unclosed tag hides nothing
+    assert "Reghabi" in unspoilered_text("\\||Reghabi||")  # an escaped pipe opens nothing
+    assert unspoilered_text("||a|| Reghabi ||b||").split() == ["Reghabi"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=user_text)
+def test_the_guard_sees_nothing_in_what_the_bot_reposts(text: str) -> None:
+    """A reposted leak cannot trip the guard again: nothing of it is outside the tags."""
+    for chunk in spoiler_chunks(text):
+        assert squash(unescape(unspoilered_text(chunk))) == ""

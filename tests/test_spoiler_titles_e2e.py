@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.episodes import EpisodeCode
+from bot.spoilers import is_fresh, member_progress
 from tests.conftest import Harness
 from tests.countdown_support import configure, create, now
 
@@ -25,3 +26,24 @@ async def test_a_countdown_title_with_a_fresh_spoiler_word_is_refused(harness: H
     h.clock.jump(8 * 86400)
     reply = await create(h, title="Reghabi returns?", when="in 3 days")
     assert "\N{WHITE HEAVY CHECK MARK} Countdown #" in reply.text, reply.text
+
+
+async def test_is_fresh_follows_air_times_and_the_servers_window(harness: Harness) -> None:
+    h = harness
+    t = now(h)
+    await h.bot.episodes.upsert(
+        h.guild.id,
+        [
+            (EpisodeCode(2, 1), None, t - 10 * 86400),
+            (S2E3, None, t - 86400),
+            (EpisodeCode(2, 4), None, t + 86400),
+        ],
+    )
+    assert not await is_fresh(h.bot, h.guild.id, EpisodeCode(2, 1))  # aired ten days ago
+    assert await is_fresh(h.bot, h.guild.id, S2E3)  # yesterday, inside the default week
+    assert await is_fresh(h.bot, h.guild.id, EpisodeCode(2, 4))  # not aired yet
+    assert await is_fresh(h.bot, h.guild.id, EpisodeCode(3, 1))  # not in the schedule: the safe side
+    await h.bot.guild_store.update(h.guild.id, spoiler_window_seconds=3600)
+    assert not await is_fresh(h.bot, h.guild.id, S2E3)
+    await h.bot.spoiler_store.set_progress(h.guild.id, h.alice.id, S2E3)
+    assert await member_progress(h.bot, h.guild.id, h.alice.id) == S2E3

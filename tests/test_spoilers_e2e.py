@@ -12,6 +12,7 @@ from bot.episodes import EpisodeCode
 from tests.conftest import Harness
 from tests.loopback import Actor, ClientRefused
 from tests.spoiler_support import DAY, severance, with_message_content, write_recap
+from tests.test_spoiler_core import unescape
 
 PING = re.compile(r"@everyone|@here|<@!?\d|<@&\d")
 
@@ -192,6 +193,7 @@ async def test_the_guard_removes_and_reposts_a_leak(harness: Harness) -> None:
     alice = h.world.members["alice"]
     old = h.lb.post_as(alice, h.world.general, "Gemma was great")
     safe = h.lb.post_as(alice, h.world.spoilers, "Reghabi!!")  # spoiler channels are left alone
+    tagged = h.lb.post_as(alice, h.world.general, "guess who: ||Reghabi||")  # already behind tags
     leak = h.lb.post_as(alice, h.world.general, "OMG reghabi is back @everyone <@&1>")
     repost = await h.lb.wait_for_message(
         lambda m: (
@@ -210,6 +212,20 @@ async def test_the_guard_removes_and_reposts_a_leak(harness: Harness) -> None:
     await h.lb.wait_for_message(lambda m: m.channel_id in h.lb.dm_channels)
     dms = h.lb.dms_to(alice.user)
     assert len(dms) == 1 and "S2E3" in dms[0].content and "||like this||" in dms[0].content
+    assert not tagged.deleted
+
+    # Editing a spoiler into a harmless message counts too.
+    harmless = h.lb.post_as(alice, h.world.general, "what a week")
+    await h.settle()
+    h.lb.edit_as(harmless, "what a week, Reghabi!")
+    await h.lb.wait_for_message(
+        lambda m: (
+            m.author.id == h.lb.bot_user.id
+            and not m.ephemeral
+            and "what a week, Reghabi!" in unescape(m.content)
+        )
+    )
+    assert harmless.deleted
 
     reply = await h.mod.slash("spoilers guard off")
     assert "off" in reply.text
@@ -357,3 +373,82 @@ async def test_progress_roles_follow_progress(harness: Harness) -> None:
     assert watched.id not in h.alice.role_ids
     reply = await h.mod.slash("spoilers roles remove", episode="S2E3")
     assert "\N{WHITE HEAVY CHECK MARK}" in reply.text
+
+
+async def test_a_refused_post_saves_nothing_and_says_why(harness: Harness) -> None:
+    h = harness
+    await severance(h)
+    reply = await h.mod.slash("recap write", episode="S2E3")
+    h.lb.inject(403, method="POST", path=r"/channels/\d+/messages$")
+    done = await h.mod.submit(reply, text="A recap.")
+    await done.wait_done()
+    assert "wouldn't let me post" in done.text and "Nothing was saved" in done.text
+    assert await h.bot.get_cog("Spoilers").store.recap(h.guild.id, EpisodeCode(2, 3)) is None  # type: ignore[union-attr]
+    assert not [m for m in h.lb.channel_messages(h.world.spoilers) if not m.deleted]
+
+
+async def test_an_edit_that_grows_posts_more_and_replaces_messages_removed_by_hand(harness: Harness) -> None:
+    h = harness
+    await severance(h)
+    [first] = await write_recap(h, "S2E3", "Short.")
+    reply = await h.mod.slash("recap edit", episode="S2E3")
+    done = await h.mod.submit(reply, text="Long. " * 600)
+    await done.wait_done()
+    recap = await h.bot.get_cog("Spoilers").store.recap(h.guild.id, EpisodeCode(2, 3))  # type: ignore[union-attr]
+    assert recap is not None and len(recap.message_ids) == 2 and recap.message_ids[0] == first.id
+    assert first.history and "Long." in first.content
+    # A moderator removes the first message by hand; the next edit reposts that part.
+    h.lb._delete_message(first)
+    reply = await h.mod.slash("recap edit", episode="S2E3")
+    done = await h.mod.submit(reply, text="Back to short.")
+    await done.wait_done()
+    recap = await h.bot.get_cog("Spoilers").store.recap(h.guild.id, EpisodeCode(2, 3))  # type: ignore[union-attr]
+    assert recap is not None and len(recap.message_ids) == 1 and recap.message_ids[0] != first.id
+    assert "Back to short." in h.lb.messages[recap.message_ids[0]].content
+
+
+async def test_the_guard_needs_manage_messages(harness: Harness) -> None:
+    h = harness
+    await severance(h)
+    await with_message_content(h)
+    h.lb.set_role_permissions(
+        h.lb.bot_role(h.guild), discord.Permissions(view_channel=True, send_messages=True)
+    )
+    await h.settle()
+    reply = await h.mod.slash("spoilers guard on")
+    assert "**Manage Messages**" in reply.text
+    assert not (await h.bot.guild_store.get(h.guild.id)).spoiler_guard
+
+
+async def test_progress_autocomplete_offers_every_episode(harness: Harness) -> None:
+    h = harness
+    await severance(h)
+    await h.alice.slash("progress set", episode="S2E2")
+    choices = await h.alice.autocomplete("progress set", "episode", episode="s2e1")
+    assert [c["value"] for c in choices] == ["S2E1", "S2E10"]
+    choices = await h.alice.autocomplete("progress set", "episode", episode="")
+    assert len(choices) == 10
+
+
+async def test_the_guard_hands_the_text_back_when_it_cannot_repost(harness: Harness) -> None:
+    h = harness
+    await severance(h)
+    await with_message_content(h)
+    await h.mod.slash("spoilers words add", episode="S2E3", word="Reghabi")
+    await h.mod.slash("spoilers guard on")
+    fan = h.lb.add_member(h.guild, "reghabi")  # a display name that is itself a spoiler word
+    await h.settle()
+    h.lb.post_as(fan, h.world.general, "Reghabi did it")
+    repost = await h.lb.wait_for_message(
+        lambda m: m.author.id == h.lb.bot_user.id and m.channel_id == h.world.general.id and not m.ephemeral
+    )
+    assert repost.content.startswith("\N{SPEAKING HEAD IN SILHOUETTE} From a member, with spoilers for S2E3")
+
+    h.lb.set_overwrite(h.world.general, h.lb.bot_role(h.guild), deny=discord.Permissions(send_messages=True))
+    await h.settle()
+    leak = h.lb.post_as(fan, h.world.general, "Reghabi did it again")
+    await h.lb.wait_for_message(lambda m: m.channel_id in h.lb.dm_channels and m.content.startswith("||"))
+    assert leak.deleted
+    dms = h.lb.dms_to(fan.user)
+    assert "couldn't repost it" in dms[-2].content
+    assert unescape(dms[-1].content) == "||Reghabi did it again||"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -10,6 +11,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ensure_bot_can, ensure_moderator, is_moderator, missing_permissions
+from bot.db.guilds import GuildSettings
+from bot.db.spoilers import SpoilerWord
 from bot.episodes import EpisodeCode, parse_episode
 from bot.errors import BotMissingPermissions, UserError
 from bot.spoilers import (
@@ -20,6 +23,7 @@ from bot.spoilers import (
     is_ahead,
     member_progress,
     spoiler_chunks,
+    unspoilered_text,
 )
 from bot.ui import ReportingModal
 
@@ -309,7 +313,7 @@ class Spoilers(commands.Cog):
             )
         await interaction.response.send_message(text, ephemeral=True)
 
-    async def guild(self, interaction: Interaction) -> Any:
+    async def guild(self, interaction: Interaction) -> GuildSettings:
         assert interaction.guild_id is not None  # noqa: S101 - guild_only
         return await self.bot.guild_store.get(interaction.guild_id)
 
@@ -360,12 +364,21 @@ class Spoilers(commands.Cog):
         words = await self.bot.spoiler_store.fresh_words(
             message.guild.id, self.now(), settings.spoiler_window_seconds
         )
-        hit = find_spoiler_word(message.content, words)
+        hit = find_spoiler_word(unspoilered_text(message.content), words)
         if hit is None:
             return
-        await self.guard_message(message, hit.episode)
+        await self.guard_message(message, hit.episode, words)
 
-    async def guard_message(self, message: discord.Message, code: EpisodeCode) -> None:
+    @commands.Cog.listener()
+    async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:
+        # An edit can add a spoiler after the fact. Only messages still in discord.py's cache are
+        # seen (recent ones); older edits are let through.
+        if before.content != after.content:
+            await self.on_message(after)
+
+    async def guard_message(
+        self, message: discord.Message, code: EpisodeCode, words: Sequence[SpoilerWord]
+    ) -> None:
         """Remove a leaking message and repost it behind spoiler tags; tell the author privately."""
         assert message.guild is not None  # noqa: S101 - guild messages only
         try:
@@ -377,24 +390,36 @@ class Spoilers(commands.Cog):
                 "spoiler guard could not remove message %s in %s: %s", message.id, message.channel.id, exc
             )
             return
-        author = discord.utils.escape_markdown(message.author.display_name)
-        header = f"\N{SPEAKING HEAD IN SILHOUETTE} From @{author}, with spoilers for {code} (tap to reveal):"
+        name = message.author.display_name
+        # The header shows outside the tags, so a display name holding a spoiler word is left out.
+        who = "a member" if find_spoiler_word(name, words) else f"@{discord.utils.escape_markdown(name)}"
+        header = f"\N{SPEAKING HEAD IN SILHOUETTE} From {who}, with spoilers for {code} (tap to reveal):"
+        reposted = True
         try:
-            async with self.bot.rate_limiter:
-                for chunk in spoiler_chunks(message.content, header=header):
-                    await message.channel.send(
-                        chunk, allowed_mentions=discord.AllowedMentions.none(), suppress_embeds=True
-                    )
+            for chunk in spoiler_chunks(message.content, header=header):
+                await message.channel.send(
+                    chunk, allowed_mentions=discord.AllowedMentions.none(), suppress_embeds=True
+                )
         except discord.HTTPException as exc:
+            reposted = False
             log.warning("spoiler guard could not repost message %s: %s", message.id, exc)
         spoiler_channels = await self.store.ordered_channels(message.guild.id)
         where = f" or in <#{spoiler_channels[0]}>" if spoiler_channels else ""
+        server = discord.utils.escape_markdown(message.guild.name)
+        done = (
+            "I reposted it behind spoiler tags."
+            if reposted
+            else "I couldn't repost it, so here it is for you to post again behind tags:"
+        )
         try:
             await message.author.send(
-                f"\N{SEE-NO-EVIL MONKEY} Your message in <#{message.channel.id}> "
-                f"mentioned something from **{code}**, which is still fresh in **{discord.utils.escape_markdown(message.guild.name)}**. "
-                f"I reposted it behind spoiler tags. Next time wrap spoilers in `||like this||`{where}."
+                f"\N{SEE-NO-EVIL MONKEY} Your message in <#{message.channel.id}> mentioned something from "
+                f"**{code}**, which is still fresh in **{server}**. {done} "
+                f"Next time wrap spoilers in `||like this||`{where}."
             )
+            if not reposted:
+                for chunk in spoiler_chunks(message.content):
+                    await message.author.send(chunk)
         except discord.HTTPException:
             log.debug("could not DM %s about a guarded message", message.author.id)
 
@@ -616,12 +641,11 @@ class Spoilers(commands.Cog):
         posted: list[discord.Message] = []
         try:
             for chunk in chunks:
-                async with self.bot.rate_limiter:
-                    posted.append(
-                        await channel.send(
-                            chunk, allowed_mentions=discord.AllowedMentions.none(), suppress_embeds=True
-                        )
+                posted.append(
+                    await channel.send(
+                        chunk, allowed_mentions=discord.AllowedMentions.none(), suppress_embeds=True
                     )
+                )
         except discord.HTTPException:
             for message in posted:
                 try:
@@ -659,12 +683,16 @@ class Spoilers(commands.Cog):
                 where, thread_id = made, made.id
             posted = await self.post_chunks(where, chunks)
         except discord.Forbidden as exc:
-            raise BotMissingPermissions(
-                channel.mention,
-                missing_permissions(
-                    channel.permissions_for(guild.me), CHANNEL_PERMISSIONS | THREAD_PERMISSIONS
-                )
-                or [exc.text],
+            need = CHANNEL_PERMISSIONS | (THREAD_PERMISSIONS if thread else discord.Permissions.none())
+            missing = missing_permissions(channel.permissions_for(guild.me), need)
+            if missing:
+                raise BotMissingPermissions(
+                    channel.mention, missing, example=_example(EX_WRITE, code)
+                ) from exc
+            raise UserError(
+                f"Discord wouldn't let me post in {channel.mention} ({exc.text}). Nothing was saved; check my "
+                "permissions there and try again.",
+                example=_example(EX_WRITE, code),
             ) from exc
         recap = await self.store.create_recap(
             guild.id,
@@ -782,10 +810,9 @@ class Spoilers(commands.Cog):
             for i, chunk in enumerate(chunks):
                 if i < len(ids):
                     try:
-                        async with self.bot.rate_limiter:
-                            await channel.get_partial_message(ids[i]).edit(  # type: ignore[attr-defined]
-                                content=chunk, allowed_mentions=discord.AllowedMentions.none()
-                            )
+                        await channel.get_partial_message(ids[i]).edit(  # type: ignore[attr-defined]
+                            content=chunk, allowed_mentions=discord.AllowedMentions.none()
+                        )
                         kept.append(ids[i])
                         continue
                     except discord.NotFound:
@@ -799,8 +826,7 @@ class Spoilers(commands.Cog):
         await self.store.update_recap(recap.id, text, kept, self.now())
         for extra in ids[len(chunks) :]:  # the recap got shorter
             try:
-                async with self.bot.rate_limiter:
-                    await channel.get_partial_message(extra).delete()  # type: ignore[attr-defined]
+                await channel.get_partial_message(extra).delete()  # type: ignore[attr-defined]
             except discord.HTTPException as exc:
                 log.info("could not remove surplus recap message %s: %s", extra, exc)
         await interaction.followup.send(
@@ -819,8 +845,7 @@ class Spoilers(commands.Cog):
         if isinstance(channel, discord.abc.Messageable):
             for message_id in recap.message_ids:
                 try:
-                    async with self.bot.rate_limiter:
-                        await channel.get_partial_message(message_id).delete()
+                    await channel.get_partial_message(message_id).delete()
                 except discord.NotFound:
                     pass
                 except discord.HTTPException:

@@ -501,6 +501,10 @@ class LoopbackDiscord:
             raise PermissionError(f"{member.user.username} cannot send in #{channel.name}")
         return self._store_message(channel, member.user, {"content": content}, notify=True)
 
+    def edit_as(self, message: Message, content: str) -> Message:
+        """The author edits their own message (MESSAGE_UPDATE, as the spoiler guard sees it)."""
+        return self._edit_message(message, {"content": content})
+
     # ==========================================================================================
     # gateway
     # ==========================================================================================
