@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import logging
@@ -236,6 +237,12 @@ class Cliffhanger(commands.AutoShardedBot):
             len(self.guilds),
             self.shard_count or 1,
         )
+        # The guild cache is built now and lives as long as the process. Left to the collector, every
+        # full collection walks all of it: at 10,000 servers a 145 ms pause in the middle of answering
+        # commands (seen with gc.callbacks under bench/commands.py; p99 81 ms with it, 26 ms frozen).
+        # Freezing moves what exists now out of the collector's sight; later objects are collected.
+        gc.collect()
+        gc.freeze()
 
     async def on_shard_ready(self, shard_id: int) -> None:
         log.info("shard %d of %d ready", shard_id, self.shard_count or 1)
