@@ -11,8 +11,12 @@ from pathlib import Path
 from bot.db import Database
 from bot.db.guilds import GuildStore
 from bot.db.jobs import JobStore
+from bot.db.spoilers import SpoilerStore
+from bot.episodes import EpisodeCode
 from cogs.countdowns.rules import plan_jobs
 from cogs.countdowns.store import CountdownStore, NewCountdown
+from cogs.spoilers.store import SpoilersStore
+from cogs.theories.store import NewTheory, TheoryQuery, TheoryStore
 from tests.query_plans import capture, full_scans
 
 NOW = 1_800_000_000
@@ -83,4 +87,53 @@ async def test_countdown_and_scheduler_hot_paths_use_indexes(tmp_path: Path) -> 
     finally:
         await db.close()
     assert len(statements) >= 15  # the capture saw the work
+    assert problems == {}
+
+
+async def test_theory_and_spoiler_hot_paths_use_indexes(tmp_path: Path) -> None:
+    db = await seeded(tmp_path / "plans.db")
+    theories, recaps, spoilers = TheoryStore(db), SpoilersStore(db), SpoilerStore(db)
+    guild = GUILDS[0]
+    s2e3 = EpisodeCode(2, 3)
+    try:
+        made = [
+            await theories.create(
+                NewTheory(
+                    guild,
+                    author_id=7,
+                    title=f"Theory {n}",
+                    body="Goats",
+                    episode=EpisodeCode(2, n),
+                    channel_id=5,
+                ),
+                now=NOW,
+            )
+            for n in range(1, 4)
+        ]
+        await recaps.create_recap(
+            guild, s2e3, author_id=7, body="Recap", channel_id=5, thread_id=None, message_ids=[9], now=NOW
+        )
+        async with capture(db) as seen:
+            # /theory top, list, autocomplete and leaderboard, with and without watch progress
+            for progress in (None, s2e3):
+                for query in (TheoryQuery(progress=progress), TheoryQuery(status="open", progress=progress)):
+                    await theories.page(guild, query, limit=10)
+                    await theories.count(guild, query)
+                await theories.suggest(guild, "1", progress)
+                await theories.leaderboard(guild, progress)
+            # a vote click: add, change, withdraw
+            for choice in (1, -1, -1):
+                await theories.vote(guild, made[0].id, 8, choice, now=NOW)
+            await theories.by_number(guild, 2)
+            # /recap read, progress, the title check's fresh words, the guard's channel list
+            await recaps.recap(guild, s2e3)
+            await spoilers.progress(guild, 8)
+            await spoilers.set_progress(guild, 8, s2e3)
+            await spoilers.fresh_words(guild, NOW, 7 * 86_400)
+            await recaps.channels(guild)
+        statements = seen.checked()
+        problems = full_scans(db.path, statements)
+    finally:
+        await db.close()
+    assert len(statements) >= 15
     assert problems == {}
