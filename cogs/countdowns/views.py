@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.errors import BotMissingPermissions, UserError, report_error
-from bot.ui import ReportingView
+from bot.ui import Pager, ReportingView
 
 from . import render
 from .roles import risky_permissions
@@ -122,65 +121,23 @@ async def toggle_ping_role(interaction: discord.Interaction[Cliffhanger], countd
     await interaction.response.send_message(text, ephemeral=True)
 
 
-class ListPager(ReportingView):
-    """Previous/Next through /countdown list. Ephemeral, so only its member can press it."""
+class ListPager(Pager):
+    """Previous/Next through /countdown list."""
 
     def __init__(self, store: CountdownStore, guild_id: int, which: Which, *, total: int, now: float) -> None:
-        super().__init__(timeout=600)
         self.store = store
         self.guild_id = guild_id
         self.which = which
-        self.total = total
         self.now = now
-        self.page = 0
-        self.pages = max(1, math.ceil(total / render.PAGE_SIZE))
-        self.origin: discord.Interaction[Any] | None = None
-        self._sync()
-
-    async def on_timeout(self) -> None:
-        """Grey the buttons out rather than leave ones that no longer answer."""
-        if self.origin is None:
-            return
-        self.previous.disabled = self.next.disabled = True
-        try:
-            await self.origin.edit_original_response(view=self)
-        except discord.HTTPException:
-            log.debug("could not close an expired list pager", exc_info=True)
-
-    def _sync(self) -> None:
-        self.previous.disabled = self.page <= 0
-        self.next.disabled = self.page >= self.pages - 1
+        super().__init__(total=total, page_size=render.PAGE_SIZE)
 
     async def render(self) -> discord.Embed:
         items = await self.store.page(
-            self.guild_id,
-            int(self.now),
-            self.which,
-            limit=render.PAGE_SIZE,
-            offset=self.page * render.PAGE_SIZE,
+            self.guild_id, int(self.now), self.which, limit=self.page_size, offset=self.offset
         )
         return render.list_embed(
             items, page=self.page, pages=self.pages, total=self.total, which=self.which, now=self.now
         )
-
-    async def _turn(self, interaction: discord.Interaction[Any], step: int) -> None:
-        self.page = min(max(self.page + step, 0), self.pages - 1)
-        self._sync()
-        await interaction.response.edit_message(embed=await self.render(), view=self)
-
-    @discord.ui.button(
-        label="Previous", emoji="\N{BLACK LEFT-POINTING TRIANGLE}", style=discord.ButtonStyle.secondary
-    )
-    async def previous(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[ListPager]
-    ) -> None:
-        await self._turn(interaction, -1)
-
-    @discord.ui.button(
-        label="Next", emoji="\N{BLACK RIGHT-POINTING TRIANGLE}", style=discord.ButtonStyle.secondary
-    )
-    async def next(self, interaction: discord.Interaction[Any], button: discord.ui.Button[ListPager]) -> None:
-        await self._turn(interaction, 1)
 
 
 class ConfirmDelete(ReportingView):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ import discord
 
 from bot.episodes import EpisodeCode
 from bot.errors import report_error
-from bot.ui import ReportingModal, ReportingView
+from bot.ui import Pager, ReportingModal
 
 from . import render
 from .rules import DOUBTFUL, PLAUSIBLE, TITLE_MAX
@@ -154,31 +153,20 @@ class CountEditor:
             log.warning("vote counts of %d theories were not refreshed before shutdown", len(ids))
 
 
-class TheoryPager(ReportingView):
-    """Previous/Next through /theory list, top and search. Ephemeral: only its member sees it."""
+class TheoryPager(Pager):
+    """Previous/Next through /theory list, top and search."""
 
     def __init__(
         self, store: TheoryStore, guild_id: int, query: TheoryQuery, *, title: str, total: int
     ) -> None:
-        super().__init__(timeout=600)
         self.store = store
         self.guild_id = guild_id
         self.query = query
         self.title = title
-        self.total = total
-        self.page = 0
-        self.pages = max(1, math.ceil(total / render.PAGE_SIZE))
-        self.origin: discord.Interaction[Any] | None = None
-        self._sync()
-
-    def _sync(self) -> None:
-        self.previous.disabled = self.page <= 0
-        self.next.disabled = self.page >= self.pages - 1
+        super().__init__(total=total, page_size=render.PAGE_SIZE)
 
     async def render(self) -> discord.Embed:
-        items = await self.store.page(
-            self.guild_id, self.query, limit=render.PAGE_SIZE, offset=self.page * render.PAGE_SIZE
-        )
+        items = await self.store.page(self.guild_id, self.query, limit=self.page_size, offset=self.offset)
         return render.list_embed(
             items,
             title=self.title,
@@ -187,36 +175,6 @@ class TheoryPager(ReportingView):
             total=self.total,
             progress=self.query.progress,
         )
-
-    async def on_timeout(self) -> None:
-        if self.origin is None:
-            return
-        self.previous.disabled = self.next.disabled = True
-        try:
-            await self.origin.edit_original_response(view=self)
-        except discord.HTTPException:
-            log.debug("could not close an expired theory pager", exc_info=True)
-
-    async def _turn(self, interaction: discord.Interaction[Any], step: int) -> None:
-        self.page = min(max(self.page + step, 0), self.pages - 1)
-        self._sync()
-        await interaction.response.edit_message(embed=await self.render(), view=self)
-
-    @discord.ui.button(
-        label="Previous", emoji="\N{BLACK LEFT-POINTING TRIANGLE}", style=discord.ButtonStyle.secondary
-    )
-    async def previous(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[TheoryPager]
-    ) -> None:
-        await self._turn(interaction, -1)
-
-    @discord.ui.button(
-        label="Next", emoji="\N{BLACK RIGHT-POINTING TRIANGLE}", style=discord.ButtonStyle.secondary
-    )
-    async def next(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[TheoryPager]
-    ) -> None:
-        await self._turn(interaction, 1)
 
 
 Submit = Callable[[discord.Interaction[Any], EpisodeCode, str, str], Awaitable[None]]
