@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import loopback, machine, save, summary, table
+from bench.common import GcPauses, loopback, machine, save, settle_heap, summary, table
 from bench.scale import (
     Scale,
     cached,
@@ -158,9 +158,14 @@ async def run(scale: Scale, rate: float, seconds: float, seed: int, profile: Pat
         world = build_world(lb, scale, built.now)
         with tempfile.TemporaryDirectory() as folder:
             database = copy_to(built, Path(folder))
-            async with BotProcess(
-                lb.port, database, log_path=Path(folder) / "bot.log", log_level="WARNING", profile=profile
-            ) as bot:
+            settle_heap()
+            pauses = GcPauses()
+            async with (
+                BotProcess(
+                    lb.port, database, log_path=Path(folder) / "bot.log", log_level="WARNING", profile=profile
+                ) as bot,
+                pauses,
+            ):
                 await bot.start(timeout=300)
                 await asyncio.sleep(2)  # start-up work settles
                 await load(world, rate, 2, seed + 1)  # warm-up: caches, first-use imports
@@ -177,6 +182,7 @@ async def run(scale: Scale, rate: float, seconds: float, seed: int, profile: Pat
         "all": summary(every),
         "by_action": {name: summary(values) for name, values in latencies.items()},
         "spec_violations": violations[:5],
+        "loopback_gc_longest_ms": pauses.longest_ms,
     }
 
 
@@ -195,7 +201,8 @@ def main() -> None:
         results.append(result)
         print(
             f"run {n + 1}: {result['answered']} answered, {result['failed']} failed; "
-            f"median {result['all']['median']:.1f} ms, p99 {result['all']['p99']:.1f} ms"
+            f"median {result['all']['median']:.1f} ms, p99 {result['all']['p99']:.1f} ms; "
+            f"longest loopback GC pause {result['loopback_gc_longest_ms']:.0f} ms"
         )
     rows = [["action", "n", "median ms", "p99 ms (median of runs)", "p99 min", "p99 max"]]
     for name in [*MIX, "all"]:

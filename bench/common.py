@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import math
 import os
 import platform
 import statistics
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,46 @@ async def bot_in_process(
         await bot.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 5)
+
+
+class GcPauses:
+    """Garbage-collector pauses in this process while the block runs (the loopback lives here: a
+    long pause bunches the requests that queued meanwhile, which Discord's window would then see
+    as a burst the bot never sent)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []  # seconds
+        self._started = 0.0
+
+    def _track(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._started)
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._track)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._track)
+
+    async def __aenter__(self) -> GcPauses:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.__exit__(*exc)
+
+    @property
+    def longest_ms(self) -> float:
+        return max(self.pauses, default=0.0) * 1000
+
+
+def settle_heap() -> None:
+    """Collect once and freeze what the benchmark built (thousands of loopback guilds), so the
+    loopback's own collections stay short while it measures the bot."""
+    gc.collect()
+    gc.freeze()
 
 
 def save(name: str, data: Any) -> Path:
