@@ -18,7 +18,7 @@ from typing import Any
 from bot import create_bot
 from bot.config import Settings
 from bot.core import IDENTIFY_WINDOW, Cliffhanger
-from tests.loopback import BOT_TOKEN, LoopbackDiscord
+from tests.loopback import BOT_TOKEN, LoopbackDiscord, running
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -51,14 +51,8 @@ def identify_spacing(lb: LoopbackDiscord) -> float:
 
 @contextlib.asynccontextmanager
 async def loopback(*, realistic: bool = True, validate: bool = True) -> AsyncIterator[LoopbackDiscord]:
-    lb = LoopbackDiscord(realistic_limits=realistic, validate=validate)
-    await lb.start()
-    lb.install()
-    try:
+    async with running(LoopbackDiscord(realistic_limits=realistic, validate=validate)) as lb:
         yield lb
-    finally:
-        lb.uninstall()
-        await lb.stop()
 
 
 @contextlib.asynccontextmanager

@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.core import Cliffhanger
 from bot.db import Database
 from tests.clocks import ShiftedClock
-from tests.loopback import BOT_TOKEN, Actor, Channel, ChannelType, Guild, LoopbackDiscord, Role
+from tests.loopback import BOT_TOKEN, Actor, Channel, ChannelType, Guild, LoopbackDiscord, Role, running
 
 log = logging.getLogger(__name__)
 
@@ -149,14 +149,8 @@ class Harness:
 
 @pytest.fixture
 async def loopback() -> AsyncIterator[LoopbackDiscord]:
-    lb = LoopbackDiscord()
-    await lb.start()
-    lb.install()
-    try:
+    async with running(LoopbackDiscord()) as lb:
         yield lb
-    finally:
-        lb.uninstall()
-        await lb.stop()
     if lb.violations:
         pytest.fail("requests Discord would refuse:\n" + "\n".join(lb.violations[:20]), pytrace=False)
 

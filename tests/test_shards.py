@@ -20,7 +20,7 @@ from tests.clocks import ShiftedClock
 from tests.conftest import Harness, World, build_world
 from tests.countdown_support import announced, announcements, configure, created, settled, until
 from tests.fanout import build_servers, seed_countdowns, tally
-from tests.loopback import BOT_TOKEN, Actor, Guild, LoopbackDiscord
+from tests.loopback import BOT_TOKEN, Actor, Guild, LoopbackDiscord, running
 from tests.loopback.limits import DiscordLimits
 from tests.loopback.server import shard_of
 
@@ -32,14 +32,8 @@ HOUR = 3600
 async def loopback() -> AsyncIterator[LoopbackDiscord]:
     # One recommended shard per guild: the two guilds below make Discord recommend two shards.
     # max_concurrency 2 puts them in separate identify buckets, so nothing waits 5 s.
-    lb = LoopbackDiscord(guilds_per_shard=1, max_concurrency=SHARDS)
-    await lb.start()
-    lb.install()
-    try:
+    async with running(LoopbackDiscord(guilds_per_shard=1, max_concurrency=SHARDS)) as lb:
         yield lb
-    finally:
-        lb.uninstall()
-        await lb.stop()
     if lb.violations:
         pytest.fail("requests Discord would refuse:\n" + "\n".join(lb.violations[:20]), pytrace=False)
 

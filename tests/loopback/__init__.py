@@ -1,7 +1,7 @@
 """A loopback Discord that the real, unmodified discord.py client connects to in tests."""
 
 from .harness import Actor, ClientRefused, Reply
-from .server import BOT_TOKEN, DiscordError, Fault, LoopbackDiscord
+from .server import BOT_TOKEN, DiscordError, Fault, LoopbackDiscord, running
 from .state import Channel, ChannelType, Guild, Member, Message, Overwrite, Role, User
 
 __all__ = [
@@ -20,4 +20,5 @@ __all__ = [
     "Reply",
     "Role",
     "User",
+    "running",
 ]

@@ -15,7 +15,7 @@ import math
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1843,10 +1843,13 @@ def _check_event(body: dict[str, Any], *, creating: bool, now: float) -> None:
         raise invalid_form("scheduled_end_time", "The end must be after the start.")
 
 
-@contextlib.contextmanager
-def installed(lb: LoopbackDiscord) -> Iterator[LoopbackDiscord]:
+@contextlib.asynccontextmanager
+async def running(lb: LoopbackDiscord) -> AsyncIterator[LoopbackDiscord]:
+    """Serve `lb` on 127.0.0.1 and point discord.py at it for the block."""
+    await lb.start()
     lb.install()
     try:
         yield lb
     finally:
         lb.uninstall()
+        await lb.stop()
