@@ -321,3 +321,28 @@ def test_the_lock_is_what_uv_resolves_from_pyproject(tmp_path: Path, lock: str) 
 
     assert body(out.read_text()) == body(text), f"requirements/{lock} is stale: run make lock and commit it"
 
+
+# -- git --------------------------------------------------------------------------------------------
+def test_every_file_the_bot_writes_under_data_is_ignored_by_git() -> None:
+    from bot.config import DEFAULT_DATABASE_PATH
+    from bot.lock import InstanceLock
+
+    git = shutil.which("git")
+    if git is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    written = [
+        DEFAULT_DATABASE_PATH,
+        Path(f"{DEFAULT_DATABASE_PATH}-wal"),
+        Path(f"{DEFAULT_DATABASE_PATH}-shm"),
+        InstanceLock(DEFAULT_DATABASE_PATH).path,
+        DEFAULT_DATABASE_PATH.parent / "backups" / "20250117-210000-v5.db",
+    ]
+    result = subprocess.run(
+        [git, "check-ignore", "--no-index", "--verbose", "--non-matching", *map(str, written)],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    not_ignored = [line.split("\t")[-1] for line in result.stdout.splitlines() if line.startswith("::")]
+    assert not_ignored == [], f"git would offer to commit {not_ignored}"
