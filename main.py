@@ -23,10 +23,36 @@ from bot.logs import setup_logging
 log = logging.getLogger("cliffhanger")
 
 EXIT_CONFIG = 2
+# Seconds Discord gets to answer the first request. A firewall that drops packets, or a proxy that
+# accepts the connection and never replies, would otherwise hold start-up silently for minutes.
+CONNECT_TIMEOUT = 15.0
 
 
 class Fatal(Exception):
     """Ends the run with one line on stderr and exit code 2."""
+
+
+async def reach_discord(seconds: float) -> None:
+    """Fail in one line when nothing answers at Discord's address; any HTTP answer will do."""
+    url = f"{discord.http.Route.BASE}/gateway"
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=seconds)) as session,
+            session.get(url) as response,
+        ):
+            await response.read()
+    except aiohttp.ClientConnectorError:
+        raise  # refused, or no route or name: run_bot words it
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        what = (
+            f"no answer within {seconds:g} s"
+            if isinstance(exc, TimeoutError)
+            else f"the connection failed ({exc})"
+        )
+        raise Fatal(
+            f"cannot reach Discord at {url}: {what}. A firewall or proxy between this machine and Discord "
+            "drops or holds the connection: check that this machine can open https://discord.com."
+        ) from None
 
 
 async def run_bot(settings: Settings) -> None:
@@ -37,6 +63,7 @@ async def run_bot(settings: Settings) -> None:
     with contextlib.suppress(NotImplementedError):  # Windows has no add_signal_handler
         loop.add_signal_handler(signal.SIGTERM, main_task.cancel)
     try:
+        await reach_discord(CONNECT_TIMEOUT)
         async with bot:
             await bot.start(settings.discord_token)
     except discord.LoginFailure:

@@ -64,6 +64,10 @@ class Cliffhanger(commands.AutoShardedBot):
         extensions: list[str] | None = None,
         **options: Any,
     ) -> None:
+        # The bot never joins voice. Without this, discord.py warns on every start that the voice
+        # libraries (PyNaCl, davey) are missing, which reads like an error to a host.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         intents = discord.Intents.none()
         intents.guilds = True
         if settings.message_content_intent:
