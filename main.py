@@ -17,6 +17,8 @@ import discord
 from bot import create_bot
 from bot.config import ConfigError, Settings, check_database_path
 from bot.db import Database, DatabaseError, load_migrations
+from bot.db.backup import copy_database
+from bot.db.migrate import too_new
 from bot.lock import InstanceLock, InstanceLocked
 from bot.logs import setup_logging
 
@@ -128,7 +130,7 @@ def check(settings: Settings) -> str:
             f"DATABASE_PATH: {path} failed SQLite's integrity check ({integrity}); restore it from a backup."
         )
     if version > newest:
-        raise Fatal(f"DATABASE_PATH: {path} is at schema version {version}, newer than this code ({newest}).")
+        raise Fatal(f"DATABASE_PATH: {too_new(path, version, newest)}")
     pending = newest - version
     state = (
         "up to date"
@@ -146,17 +148,8 @@ def backup(settings: Settings, target: Path) -> str:
     if target.exists():
         raise Fatal(f"backup: {target} already exists; choose a new file name so no backup is overwritten.")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
-        dest = sqlite3.connect(target)
-        try:
-            source.backup(dest)
-        finally:
-            dest.close()
-            source.close()
+        copy_database(source_path, target)
     except (sqlite3.Error, OSError) as exc:
-        with contextlib.suppress(OSError):
-            target.unlink()
         raise Fatal(f"backup: could not write {target}: {exc}") from None
     return f"backed up {source_path} to {target} ({target.stat().st_size} bytes)"
 

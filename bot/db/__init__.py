@@ -12,7 +12,15 @@ from typing import Any
 
 import aiosqlite
 
-from .migrate import MIGRATIONS_DIR, Migration, apply_migrations, load_migrations
+from .backup import backup_before_migrating
+from .migrate import (
+    MIGRATIONS_DIR,
+    Migration,
+    apply_migrations,
+    current_version,
+    load_migrations,
+    too_new,
+)
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -176,15 +184,37 @@ class Database:
         return None if row is None else row[0]
 
     async def migrate(self, migrations: Sequence[Migration] | None = None) -> list[int]:
-        """Apply pending migrations; returns the versions that ran. A locked, read-only or full
-        database raises DatabaseError with the reason (a failed migration leaves nothing behind)."""
+        """Apply pending migrations; returns the versions that ran.
+
+        A database that already holds data is first copied to backups/<timestamp>-v<version>.db
+        beside it (the newest five are kept); without that copy nothing is migrated. A database
+        newer than the code, and a locked, read-only or full one, raise DatabaseError with the
+        reason. A failed migration leaves nothing behind.
+        """
+        migrations = load_migrations() if migrations is None else migrations
+        newest = migrations[-1].version if migrations else 0
         async with self._locked():
             try:
+                version = await current_version(self.conn)
+                if version > newest:
+                    raise DatabaseError(too_new(self.path, version, newest))
+                if 0 < version < newest:
+                    await self._backup_before_migrating(version)
                 return await apply_migrations(self.conn, migrations)
             except sqlite3.OperationalError as exc:
                 if any(word in str(exc) for word in ("locked", "busy", "readonly", "full", "disk I/O")):
                     raise DatabaseError(_explain(self.path, exc)) from None
                 raise
+
+    async def _backup_before_migrating(self, version: int) -> None:
+        try:
+            target = await asyncio.to_thread(backup_before_migrating, self.path, version)
+        except (sqlite3.Error, OSError) as exc:
+            raise DatabaseError(
+                f"could not back up {str(self.path)!r} before migrating it ({exc}), so nothing was migrated: "
+                f"make room or fix the permissions of {str(self.path.parent / 'backups')!r}, then start again."
+            ) from None
+        log.info("backed up %s (schema version %d) to %s before migrating", self.path, version, target)
 
     async def schema_version(self) -> int:
         value = await self.fetchval("SELECT coalesce(max(version), 0) FROM schema_version")

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import aiosqlite
 
+from .backup import latest_backup
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -57,6 +59,25 @@ def load_migrations(folder: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
+class SchemaTooNew(Exception):
+    """The database was migrated by newer code than this; running this code on it could lose data."""
+
+
+def too_new(path: Path, version: int, newest: int) -> str:
+    """The refusal for a database at schema `version` opened by code that knows up to `newest`."""
+    backup = latest_backup(path, newest)
+    restore = (
+        f"restore {backup}, the copy taken before that upgrade"
+        if backup is not None
+        else f"restore a backup made at schema version {newest}"
+    )
+    return (
+        f"the database file {str(path)!r} is at schema version {version}, newer than this code ({newest}): "
+        f"a newer Cliffhanger upgraded it, and this older code could lose data in it. Nothing was changed. "
+        f"Go back to the newer code (git pull), or {restore}."
+    )
+
+
 async def current_version(conn: aiosqlite.Connection) -> int:
     await conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -75,10 +96,7 @@ async def apply_migrations(
     version = await current_version(conn)
     newest = migrations[-1].version if migrations else 0
     if version > newest:
-        raise RuntimeError(
-            f"the database is at schema version {version}, newer than this code knows ({newest}); "
-            "run the newer Cliffhanger release, or restore a backup made by this one."
-        )
+        raise SchemaTooNew(f"the database is at schema version {version}, newer than this code ({newest})")
     applied: list[int] = []
     for migration in migrations:
         if migration.version <= version:
