@@ -322,6 +322,32 @@ def test_the_lock_is_what_uv_resolves_from_pyproject(tmp_path: Path, lock: str) 
     assert body(out.read_text()) == body(text), f"requirements/{lock} is stale: run make lock and commit it"
 
 
+def test_the_bot_imports_only_what_the_runtime_lock_installs() -> None:
+    """`make run` and the image install requirements/run.txt alone: a module that only the dev lock
+    brings (pytest, packaging...) must not be imported by the bot's own code."""
+    import ast
+
+    runtime = set(read_lock("run.txt"))
+    first_party = {"bot", "cogs", "main"}
+    providers = metadata.packages_distributions()
+    for source in [ROOT / "main.py", *(ROOT / "bot").rglob("*.py"), *(ROOT / "cogs").rglob("*.py")]:
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top in first_party:
+                    continue
+                dists = {canonicalize_name(d) for d in providers.get(top, [])}
+                assert dists & runtime, (
+                    f"{source.relative_to(ROOT)} imports {top}, which requirements/run.txt lacks"
+                )
+
+
 # -- git --------------------------------------------------------------------------------------------
 def test_every_file_the_bot_writes_under_data_is_ignored_by_git() -> None:
     from bot.config import DEFAULT_DATABASE_PATH
