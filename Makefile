@@ -80,7 +80,7 @@ install-service:
 	id -u $(SERVICE_USER) >/dev/null 2>&1 || useradd --system --home-dir $(SERVICE_DIR) --no-create-home --shell /usr/sbin/nologin $(SERVICE_USER)
 	chown -R $(SERVICE_USER):$(SERVICE_USER) .
 	chmod 600 .env
-	runuser -u $(SERVICE_USER) -- $(MAKE) --no-print-directory venv PYTHON=$(PYTHON)
+	runuser -u $(SERVICE_USER) -- env HOME=$(SERVICE_DIR) make --no-print-directory venv PYTHON=$(PYTHON)
 	runuser -u $(SERVICE_USER) -- $(BIN)/python -m compileall -q bot cogs main.py
 	install -m 644 deploy/cliffhanger.service /etc/systemd/system/cliffhanger.service
 	systemctl daemon-reload
