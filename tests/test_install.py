@@ -58,13 +58,15 @@ def make(repo: Path, *args: str, path: Iterable[Path] = ()) -> subprocess.Comple
     )
 
 
-def fake_python(tmp_path: Path, version: tuple[int, int, int]) -> Path:
-    """A folder holding a `python3` that is this interpreter reporting an older version to every script."""
+def fake_python(tmp_path: Path, version: tuple[int, int, int], *, without_venv: bool = False) -> Path:
+    """A folder holding a `python3` that is this interpreter reporting `version` to every script (and,
+    `without_venv`, missing ensurepip as Debian's python3.X is until python3.X-venv is installed)."""
     folder = tmp_path / f"fake-python-{'.'.join(map(str, version))}"
     (folder / "site").mkdir(parents=True)
     (folder / "site" / "sitecustomize.py").write_text(
         f"import sys\nsys.version_info = {(*version, 'final', 0)!r}\n"
         f"sys.version = {'.'.join(map(str, version))!r} + ' (fake)'\n"
+        + ("sys.modules['ensurepip'] = None\n" if without_venv else "")
     )
     script = folder / "python3"
     script.write_text(f'#!/bin/sh\nPYTHONPATH="{folder / "site"}" exec "{sys.executable}" "$@"\n')
@@ -129,6 +131,25 @@ def test_a_real_older_interpreter_is_refused_too(tmp_path: Path) -> None:
             check=True,
         ).stdout.strip()
         assert_refused_in_one_line(result, version, repo)
+
+
+def test_a_python_without_venv_support_is_named_with_the_package_to_install(tmp_path: Path) -> None:
+    repo = checkout(tmp_path)
+    version = sys.version_info
+    result = make(repo, "run", path=[fake_python(tmp_path, version[:3], without_venv=True)])
+    assert result.returncode == 2, result
+    minor = f"{version.major}.{version.minor}"
+    assert result.stderr.strip().splitlines() == [
+        f"Makefile:{makefile_error_line()}: *** {sys.executable} (Python {minor}) cannot create a virtual "
+        f"environment because its venv support is not installed: Debian/Ubuntu: sudo apt install "
+        f"python{minor} python{minor}-venv.  Stop."
+    ]
+    assert not (repo / ".venv").exists()
+
+
+def makefile_error_line() -> int:
+    lines = (ROOT / "Makefile").read_text().splitlines()
+    return next(n for n, line in enumerate(lines, 1) if line.startswith("$(error "))
 
 
 def test_a_missing_interpreter_is_named(tmp_path: Path) -> None:

@@ -110,6 +110,7 @@ def test_older_code_refuses_a_newer_database_in_one_line_and_changes_nothing(
     before = snapshot(path)
     monkeypatch.chdir(path.parent)
     monkeypatch.setenv("DATABASE_PATH", str(path))
+    capsys.readouterr()  # what setting up printed (an earlier main.main's handler may still be installed)
     assert main.main(["migrate"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
