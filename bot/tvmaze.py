@@ -53,6 +53,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 CREDIT = "Schedule from TVmaze"
 TVMAZE_LIMIT = 20  # calls per TVMAZE_PERIOD per IP: TVmaze's documented limit
@@ -387,14 +388,9 @@ class TVmaze:
     # -- the API -----------------------------------------------------------------------------
     async def search(self, query: str, *, background: bool = False) -> list[SearchResult]:
         """Shows whose names match `query`, best first (TVmaze returns at most 10)."""
-        key = _normalise(query)
-        if not key:
-            return []
-        cached = self._searches.get(key)
-        if cached is not None and self.clock() - cached.fetched_at < SEARCH_TTL:
-            self.cache_hits += 1
-            self._searches.move_to_end(key)
-            return list(cached.value)
+        key, known = self._known_search(query)
+        if known is not None:
+            return known
         results = await self._once(("search", key), lambda: self._fetch_search(key, background, None))
         return list(results)
 
@@ -406,13 +402,9 @@ class TVmaze:
         the next keystroke. When TVmaze is slow, failing or the budget is spent, the answer is what
         earlier searches already cached that matches every word typed (often nothing).
         """
-        key = _normalise(query)
-        if not key:
-            return []
-        cached = self._searches.get(key)
-        if cached is not None and self.clock() - cached.fetched_at < SEARCH_TTL:
-            self.cache_hits += 1
-            return list(cached.value)
+        key, known = self._known_search(query)
+        if known is not None:
+            return known
         loop = asyncio.get_running_loop()
         if loop.time() < self._paused_until or not self.limiter.has_capacity():
             return self._from_cache(key)
@@ -437,10 +429,9 @@ class TVmaze:
 
     async def show(self, show_id: int, *, fresh: bool = False, background: bool = False) -> Show:
         """One show by its TVmaze id; TVmazeNotFound if TVmaze has none."""
-        cached = self._shows.get(show_id)
-        if not fresh and cached is not None and self.clock() - cached.fetched_at < self.cache_ttl:
-            self.cache_hits += 1
-            return cached.value
+        cached = None if fresh else self._fresh(self._shows, show_id, self.cache_ttl)
+        if cached is not None:
+            return cached
         return await self._once(("show", show_id), lambda: self._fetch_show(show_id, background))
 
     async def episodes(
@@ -452,10 +443,9 @@ class TVmaze:
         while it is in flight wait for that same fetch. `fresh=True` skips the cache (a moderator's
         "sync now"); `updated_since` drops the entries of shows that changed.
         """
-        cached = self._episodes.get(show_id)
-        if not fresh and cached is not None and self.clock() - cached.fetched_at < self.cache_ttl:
-            self.cache_hits += 1
-            return cached.value
+        cached = None if fresh else self._fresh(self._episodes, show_id, self.cache_ttl)
+        if cached is not None:
+            return cached
         return await self._once(("episodes", show_id), lambda: self._fetch_episodes(show_id, background))
 
     async def updated_since(
@@ -481,6 +471,24 @@ class TVmaze:
         """The last episode list fetched for a show, however old, without a call (None if none)."""
         entry = self._episodes.get(show_id)
         return None if entry is None else entry.value
+
+    def _known_search(self, query: str) -> tuple[str, list[SearchResult] | None]:
+        """The normalised query, and its answer if that needs no call (empty query, or cached)."""
+        key = _normalise(query)
+        if not key:
+            return key, []
+        cached = self._fresh(self._searches, key, SEARCH_TTL)
+        return key, None if cached is None else list(cached)
+
+    def _fresh(self, cache: Mapping[K, _Cached[T]], key: K, ttl: float) -> T | None:
+        """A cached value younger than `ttl` seconds (counted as a hit), or None."""
+        entry = cache.get(key)
+        if entry is None or self.clock() - entry.fetched_at >= ttl:
+            return None
+        self.cache_hits += 1
+        if isinstance(cache, collections.OrderedDict):
+            cache.move_to_end(key)  # least recently used goes first
+        return entry.value
 
     # -- fetchers ----------------------------------------------------------------------------
     async def _fetch_search(
