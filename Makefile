@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.fanout --servers 10000 --runs 3
 	$(BIN)/python -m bench.commands --runs 3
 	$(BIN)/python -m bench.footprint --runs 3
+	$(BIN)/python -m bench.tvmaze --runs 3
 
 check: $(STAMP)
 	$(BIN)/python main.py check

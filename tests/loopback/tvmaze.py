@@ -299,6 +299,12 @@ class LoopbackTVmaze:
         self._release.set()
         self._release = asyncio.Event()
 
+    def forget_calls(self) -> None:
+        """Start counting (and rate limiting) afresh, as after a quiet spell."""
+        self.calls.clear()
+        self.arrivals.clear()
+        self._window.clear()
+
     def count(self, path_prefix: str = "/") -> int:
         """Calls received whose path starts with `path_prefix`."""
         return sum(1 for path, _ in self.calls if path.startswith(path_prefix))
