@@ -61,6 +61,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.fanout --servers 10000 --runs 3
 	$(BIN)/python -m bench.commands --runs 3
 	$(BIN)/python -m bench.footprint --runs 3
+	$(BIN)/python -m bench.tvmaze --runs 3
 
 # Pin what pyproject.toml asks for: requirements/run.txt for the bot, requirements/dev.txt for the
 # tests and tools (the same versions of what they share). Existing pins stay unless LOCK_FLAGS says.

@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import tempfile
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from dotenv import dotenv_values
 __all__ = ["ConfigError", "Settings", "check_database_path"]
 
 DEFAULT_DATABASE_PATH = Path("data") / "cliffhanger.db"
+DEFAULT_TVMAZE_URL = "https://api.tvmaze.com"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -35,6 +37,7 @@ class Settings:
     dev_guild_id: int | None = None
     log_level: str = "INFO"
     message_content_intent: bool = False
+    tvmaze_url: str = DEFAULT_TVMAZE_URL
 
     @classmethod
     def from_env(
@@ -79,6 +82,7 @@ class Settings:
             message_content_intent=_parse_bool(
                 "MESSAGE_CONTENT_INTENT", values.get("MESSAGE_CONTENT_INTENT", "")
             ),
+            tvmaze_url=_parse_base_url("TVMAZE_URL", values.get("TVMAZE_URL", ""), DEFAULT_TVMAZE_URL),
         )
 
     @property
@@ -115,6 +119,31 @@ def _parse_bool(name: str, raw: str) -> bool:
     if value in _FALSE:
         return False
     raise ConfigError(f"{name} must be true or false, not {raw.strip()!r}: for example {name}=false.")
+
+
+def _parse_base_url(name: str, raw: str, default: str) -> str:
+    """An http(s) address with a host and nothing after the path; the trailing slash is dropped."""
+    value = raw.strip()
+    if not value:
+        return default
+    parts = urllib.parse.urlsplit(value)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not port_ok
+        or parts.query
+        or parts.fragment
+        or " " in value
+    ):
+        raise ConfigError(
+            f"{name} must be an http(s) address with no query, not {value!r}: for example {name}={default}, "
+            "or leave it empty for the default."
+        )
+    return value.rstrip("/")
 
 
 def check_database_path(path: Path) -> None:

@@ -11,6 +11,8 @@ requests (measured; the loopback's realistic mode answers the excess with global
 bucket keeps the bound but delays the ordinary case, 25 countdowns due at the same second, by up to
 half a second. This limiter counts what it let through in the last `period` seconds instead: a
 burst of up to `rate` goes at once, and no window of `period` seconds ever sees more than `rate`.
+
+The same window paces calls to TVmaze (bot/tvmaze.py), which asks for about 20 calls per 10 seconds.
 """
 
 from __future__ import annotations
@@ -39,9 +41,17 @@ class GlobalRateLimiter:
     Shared by the whole process; it counts what passed and how many had to wait.
     """
 
-    def __init__(self, rate: int = DEFAULT_RATE, period: float = 1.0, *, burst: int | None = None) -> None:
+    def __init__(
+        self,
+        rate: int = DEFAULT_RATE,
+        period: float = 1.0,
+        *,
+        burst: int | None = None,
+        name: str = "fan-out",
+    ) -> None:
         if rate < 1 or period <= 0:
             raise ValueError("rate must be at least 1 and period positive")
+        self.name = name  # for the log: what is being paced
         self.rate = rate
         self.period = period
         self.burst = max(1, rate // 2) if burst is None else max(1, min(burst, rate))
@@ -91,7 +101,7 @@ class GlobalRateLimiter:
             self.delayed += 1
             self.waited += now - started
             if self.delayed % 100 == 1:
-                log.debug("fan-out paced: %d request(s) waited for the global limit so far", self.delayed)
+                log.debug("%s paced: %d request(s) waited for the limit so far", self.name, self.delayed)
         self.acquired += 1
 
     async def __aenter__(self) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_DATABASE_PATH, ConfigError, Settings, check_database_path
+from bot.config import DEFAULT_DATABASE_PATH, DEFAULT_TVMAZE_URL, ConfigError, Settings, check_database_path
 from tests.loopback import BOT_TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +26,7 @@ def test_defaults_with_only_a_token(tmp_path: Path) -> None:
     assert settings.dev_guild_id is None
     assert settings.log_level == "INFO"
     assert settings.message_content_intent is False
+    assert settings.tvmaze_url == DEFAULT_TVMAZE_URL == "https://api.tvmaze.com"
 
 
 def test_every_setting_is_read(tmp_path: Path) -> None:
@@ -36,12 +37,14 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
         DEV_GUILD_ID="123456789012345678",
         LOG_LEVEL="debug",
         MESSAGE_CONTENT_INTENT="yes",
+        TVMAZE_URL=" http://127.0.0.1:8123/ ",
     )
     assert settings.discord_token == BOT_TOKEN  # a pasted "Bot " prefix and spaces are forgiven
     assert settings.database_path == tmp_path / "x.db"
     assert settings.dev_guild_id == 123456789012345678
     assert settings.log_level == "DEBUG"
     assert settings.message_content_intent is True
+    assert settings.tvmaze_url == "http://127.0.0.1:8123"  # paths are joined on, so no trailing slash
 
 
 def test_dotenv_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
@@ -74,6 +77,23 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
         (
             {"DISCORD_TOKEN": BOT_TOKEN, "MESSAGE_CONTENT_INTENT": "maybe"},
             "MESSAGE_CONTENT_INTENT must be true or false",
+        ),
+        (
+            {"DISCORD_TOKEN": BOT_TOKEN, "TVMAZE_URL": "api.tvmaze.com"},
+            "TVMAZE_URL must be an http(s) address",
+        ),
+        (
+            {"DISCORD_TOKEN": BOT_TOKEN, "TVMAZE_URL": "ftp://tvmaze.com"},
+            "TVMAZE_URL must be an http(s) address",
+        ),
+        ({"DISCORD_TOKEN": BOT_TOKEN, "TVMAZE_URL": "https://"}, "TVMAZE_URL must be an http(s) address"),
+        (
+            {"DISCORD_TOKEN": BOT_TOKEN, "TVMAZE_URL": "https://api.tvmaze.com/?x=1"},
+            "TVMAZE_URL must be an http(s) address",
+        ),
+        (
+            {"DISCORD_TOKEN": BOT_TOKEN, "TVMAZE_URL": "http://h:port"},
+            "TVMAZE_URL must be an http(s) address",
         ),
     ],
 )

@@ -12,7 +12,14 @@ from tests.conftest import Harness
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 ENV_EXAMPLE = (ROOT / ".env.example").read_text()
-SETTINGS = {"DISCORD_TOKEN", "DATABASE_PATH", "DEV_GUILD_ID", "LOG_LEVEL", "MESSAGE_CONTENT_INTENT"}
+SETTINGS = {
+    "DISCORD_TOKEN",
+    "DATABASE_PATH",
+    "DEV_GUILD_ID",
+    "LOG_LEVEL",
+    "MESSAGE_CONTENT_INTENT",
+    "TVMAZE_URL",
+}
 
 
 def test_every_setting_is_documented() -> None:
