@@ -135,7 +135,8 @@ class Cliffhanger(commands.AutoShardedBot):
         self.setup_finished_at = time.monotonic()
         log.info("set up in %.2f s", self.setup_finished_at - self.started_at)
 
-    def discover_extensions(self) -> list[str]:
+    @staticmethod
+    def discover_extensions() -> list[str]:
         """Every module or package directly under cogs/."""
         return sorted(
             f"{cogs.__name__}.{m.name}"
