@@ -30,7 +30,7 @@ from bot.db.jobs import JobStore
 from bot.scheduler import Clock, Scheduler
 from cogs.countdowns.rules import plan_jobs
 from cogs.countdowns.store import CountdownStore, NewCountdown
-from tests.conftest import build_world
+from tests.harness import build_world
 from tests.loopback import LoopbackDiscord
 
 CHANNELS = 100  # under 5 messages per 5 s per channel at these rates

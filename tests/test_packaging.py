@@ -28,6 +28,8 @@ from bot.db import load_migrations
 from cogs.countdowns.packs import PACKS_DIR, list_packs
 
 ROOT = Path(__file__).resolve().parents[1]
+PIP = [sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check"]
+OFFLINE = ["--no-deps", "--no-index"]
 IGNORED = shutil.ignore_patterns(
     ".git",
     ".venv",
@@ -87,8 +89,7 @@ def test_the_wheel_installs_every_extension_with_its_data(tmp_path: Path) -> Non
     shutil.copytree(ROOT, source, ignore=IGNORED)
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index"]
-        + ["--wheel-dir", str(dist), str(source)],
+        [*PIP, "wheel", *OFFLINE, "--no-build-isolation", "--wheel-dir", str(dist), str(source)],
         check=True,
         cwd=tmp_path,
     )
@@ -100,8 +101,7 @@ def test_the_wheel_installs_every_extension_with_its_data(tmp_path: Path) -> Non
     venv.create(target, with_pip=False)
     python = target / "bin" / "python"
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
-        + ["--no-deps", "--no-index", str(wheel)],
+        [*PIP, "--python", str(python), "install", *OFFLINE, str(wheel)],
         check=True,
         cwd=tmp_path,
     )

@@ -1,4 +1,4 @@
-from tests.conftest import Harness
+from tests.harness import Harness
 
 
 async def test_config_timezone_smoke(harness: Harness) -> None:

@@ -12,7 +12,7 @@ import pytest
 from bot.config import DEFAULT_DATABASE_PATH, ConfigError, Settings, check_database_path
 from tests.loopback import BOT_TOKEN
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def from_env(tmp_path: Path, **env: str) -> Settings:

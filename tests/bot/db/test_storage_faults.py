@@ -14,7 +14,7 @@ from bot.db import Database, DatabaseError
 from bot.db.episodes import EpisodeStore
 from bot.episodes import EpisodeCode
 from bot.errors import storage_problem
-from tests.conftest import Harness
+from tests.harness import Harness
 
 
 @contextmanager

@@ -17,12 +17,13 @@ from bot import create_bot
 from bot.config import Settings
 from bot.core import IDENTIFY_WINDOW
 from tests.clocks import ShiftedClock
-from tests.conftest import Harness, World, build_world
-from tests.countdown_support import announced, announcements, configure, created, settled, until
+from tests.cogs.countdowns.support import announced, announcements, configure, created, settled
 from tests.fanout import build_servers, seed_countdowns, tally
+from tests.harness import Harness, World, build_world
 from tests.loopback import BOT_TOKEN, Actor, Guild, LoopbackDiscord, running
 from tests.loopback.limits import DiscordLimits
 from tests.loopback.server import shard_of
+from tests.support import until
 
 SHARDS = 2
 HOUR = 3600

@@ -17,7 +17,7 @@ from cogs.countdowns.rules import plan_jobs
 from cogs.countdowns.store import CountdownStore, NewCountdown
 from cogs.spoilers.store import SpoilersStore
 from cogs.theories.store import NewTheory, TheoryQuery, TheoryStore
-from tests.query_plans import capture, full_scans
+from tests.bot.db.query_plans import capture, full_scans
 
 NOW = 1_800_000_000
 GUILDS = (101, 102)

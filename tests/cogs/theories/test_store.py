@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import pytest
 
@@ -20,19 +19,10 @@ NOW = 1_700_000_000
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "theories.db")
-    await database.open()
-    await database.migrate()
-    guilds = GuildStore(database)
+async def store(db: Database) -> TheoryStore:
+    guilds = GuildStore(db)
     await guilds.ensure(GUILD)
     await guilds.ensure(OTHER)
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-def store(db: Database) -> TheoryStore:
     return TheoryStore(db)
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from bot.db import Database
@@ -15,15 +12,6 @@ from cogs.countdowns.store import CountdownStore, NewCountdown
 
 GUILD, OTHER = 42, 43
 NOW = 1_700_000_000
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "countdowns.db")
-    await database.open()
-    await database.migrate()
-    yield database
-    await database.close()
 
 
 @pytest.fixture

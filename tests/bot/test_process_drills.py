@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import World
+from tests.harness import World
 from tests.loopback import Actor, LoopbackDiscord
 from tests.loopback.process import BotProcess
 

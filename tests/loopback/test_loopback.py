@@ -11,7 +11,7 @@ import aiohttp
 import discord
 import pytest
 
-from tests.conftest import Harness, World
+from tests.harness import Harness, World
 from tests.loopback import BOT_TOKEN, LoopbackDiscord
 from tests.loopback.limits import DiscordLimits
 from tests.loopback.spec import SHARED_SPEC_PATH, SPEC_PATH, validate_body

@@ -10,8 +10,7 @@ import discord
 import pytest
 
 from bot.ratelimit import GlobalRateLimiter
-from tests.conftest import Harness
-from tests.countdown_support import (
+from tests.cogs.countdowns.support import (
     announced,
     announcements,
     cog,
@@ -22,8 +21,9 @@ from tests.countdown_support import (
     ping_role,
     run_events,
     settled,
-    until,
 )
+from tests.harness import Harness
+from tests.support import until
 
 DAY, HOUR = 86_400, 3600
 MESSAGES = r"^/channels/\d+/messages$"

@@ -10,8 +10,7 @@ import discord
 import pytest
 
 from bot.timeparse import describe
-from tests.conftest import Harness
-from tests.countdown_support import (
+from tests.cogs.countdowns.support import (
     NY,
     at_local,
     cog,
@@ -24,8 +23,9 @@ from tests.countdown_support import (
     ping_role,
     run_events,
     settled,
-    until,
 )
+from tests.harness import Harness
+from tests.support import until
 
 DAY, HOUR = 86_400, 3600
 

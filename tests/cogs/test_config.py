@@ -9,7 +9,7 @@ import discord
 import pytest
 
 from bot.db.guilds import GuildStore
-from tests.conftest import Harness
+from tests.harness import Harness
 
 
 async def test_owner_sets_the_timezone(harness: Harness) -> None:

@@ -10,8 +10,7 @@ import discord
 
 from bot.episodes import EpisodeCode
 from cogs.countdowns.rules import DEFAULT_MILESTONES, EPISODE_MILESTONES
-from tests.conftest import Harness
-from tests.countdown_support import (
+from tests.cogs.countdowns.support import (
     NY,
     announced,
     cog,
@@ -20,6 +19,7 @@ from tests.countdown_support import (
     run_events,
     travel_to,
 )
+from tests.harness import Harness
 from tests.loopback import Reply
 
 DAY, HOUR = 86_400, 3600

@@ -10,7 +10,7 @@ import discord
 import pytest
 
 from bot.ratelimit import DISCORD_GLOBAL_LIMIT, GlobalRateLimiter
-from tests.conftest import Harness
+from tests.harness import Harness
 
 
 def test_the_default_stays_under_discords_global_limit() -> None:

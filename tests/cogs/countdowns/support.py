@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -14,26 +12,12 @@ import discord
 from bot.db.jobs import Job
 from cogs.countdowns import Countdowns
 from cogs.countdowns.store import Countdown
-from tests.conftest import Harness
+from tests.harness import Harness
 from tests.loopback import Channel, Message, Reply, Role
+from tests.support import until
 
 NY = ZoneInfo("America/New_York")
 FINISHED = {"sent", "skipped", "failed", "cancelled"}
-
-
-async def until(check: Callable[[], Any], timeout: float = 8.0, what: str = "condition") -> None:
-    """Poll until `check()` (sync or async) is truthy; fail after a generous timeout."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = check()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 def cog(h: Harness) -> Countdowns:

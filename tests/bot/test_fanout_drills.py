@@ -9,26 +9,19 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
 from tests.clocks import ShiftedClock
-from tests.conftest import Harness, build_world
 from tests.fanout import Server, build_servers, seed_countdowns, seed_database, tally
+from tests.harness import Harness, build_world
 from tests.loopback import LoopbackDiscord
 from tests.loopback.limits import DiscordLimits
 from tests.loopback.process import BotProcess
-
-
-async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
+from tests.support import until
 
 
 def job_states(path: Path) -> dict[str, int]:

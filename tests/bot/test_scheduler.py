@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,27 +13,15 @@ from bot.db.guilds import GuildStore
 from bot.db.jobs import Job, JobStore, NewJob
 from bot.scheduler import JobFailed, JobRetry, JobSkipped, Scheduler
 from tests.clocks import ManualClock
+from tests.support import until
 
 GUILD = 42
 T0 = 1_700_000_000
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 3.0) -> None:
-    async def loop() -> None:
-        while not await check():
-            await asyncio.sleep(0.005)
-
-    await asyncio.wait_for(loop(), timeout)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "jobs.db")
-    await database.open()
-    await database.migrate()
-    await GuildStore(database).ensure(GUILD)
-    yield database
-    await database.close()
+@pytest.fixture(autouse=True)
+async def guild(db: Database) -> None:
+    await GuildStore(db).ensure(GUILD)
 
 
 @pytest.fixture
@@ -75,7 +63,7 @@ async def test_jobs_run_in_due_order_not_insert_order(
     assert ran == []  # nothing is due yet
     for expected in (1, 2, 3):
         await clock.advance(10)
-        await eventually(lambda expected=expected: _at_least(ran, expected))  # type: ignore[misc]
+        await until(lambda expected=expected: _at_least(ran, expected))  # type: ignore[misc]
     assert ran == ["a", "b", "c"]
     assert await state_of(db, "a") == ("sent", None)
     row = await db.fetchone("SELECT result FROM scheduled_jobs WHERE key = 'a'")
@@ -98,7 +86,7 @@ async def test_insert_wakes_a_sleeping_scheduler(scheduler: Scheduler, clock: Ma
     await asyncio.sleep(0.05)  # the dispatcher is now asleep until T0 + 86000
     await scheduler.schedule([job("soon", T0 + 5)])
     await clock.advance(5)
-    await eventually(lambda: _at_least(ran, 1))
+    await until(lambda: _at_least(ran, 1))
     assert ran == ["soon"]
 
 
@@ -116,7 +104,7 @@ async def test_a_raising_handler_does_not_stop_the_next_job(
     await scheduler.schedule([job("boom", T0 + 1), job("next", T0 + 2)])
     await scheduler.start()
     await clock.advance(2)
-    await eventually(lambda: _at_least(ran, 2))
+    await until(lambda: _at_least(ran, 2))
     await scheduler.wait_idle()
     state, reason = await state_of(db, "boom")
     assert state == "failed"
@@ -146,7 +134,7 @@ async def test_catch_up_after_downtime_skips_superseded_milestones_with_reasons(
         ]
     )
     await scheduler.start()
-    await eventually(lambda: _at_least(ran, 1))
+    await until(lambda: _at_least(ran, 1))
     await scheduler.wait_idle()
     assert ran == ["release"]
     for key in ("7d", "1d", "1h"):
@@ -176,7 +164,7 @@ async def test_a_row_left_sending_by_a_crash_is_retried_with_the_same_nonce(
     sched.register("test", handler)
     await sched.start()
     try:
-        await eventually(lambda: _at_least(seen, 1))
+        await until(lambda: _at_least(seen, 1))
         await sched.wait_idle()
     finally:
         await sched.stop()
@@ -198,17 +186,17 @@ async def test_transient_failures_retry_with_backoff_then_give_up(db: Database, 
     await sched.schedule([job("flaky", T0)])
     await sched.start()
     try:
-        await eventually(lambda: _at_least(attempts, 1))  # type: ignore[arg-type]
+        await until(lambda: _at_least(attempts, 1))  # type: ignore[arg-type]
         await sched.wait_idle()
         row = await db.fetchone("SELECT state, run_at, reason FROM scheduled_jobs WHERE key = 'flaky'")
         assert row is not None
         assert (row["state"], row["reason"]) == ("pending", "Discord answered 503")
         assert row["run_at"] >= T0 + 5  # backed off
         await clock.advance(5)
-        await eventually(lambda: _at_least(attempts, 2))  # type: ignore[arg-type]
+        await until(lambda: _at_least(attempts, 2))  # type: ignore[arg-type]
         await sched.wait_idle()
         await clock.advance(10)
-        await eventually(lambda: _at_least(attempts, 3))  # type: ignore[arg-type]
+        await until(lambda: _at_least(attempts, 3))  # type: ignore[arg-type]
         await sched.wait_idle()
     finally:
         await sched.stop()
@@ -228,7 +216,7 @@ async def test_handler_outcomes_are_recorded(scheduler: Scheduler, clock: Manual
     scheduler.register("test", handler)
     await scheduler.schedule([job("gone", T0), job("forbidden", T0)])
     await scheduler.start()
-    await eventually(lambda: _none_pending(db))
+    await until(lambda: _none_pending(db))
     await scheduler.wait_idle()
     assert await state_of(db, "gone") == ("skipped", "the countdown was deleted")
     assert await state_of(db, "forbidden") == ("failed", "403 Missing Permissions (50013)")
@@ -250,13 +238,13 @@ async def test_rescheduling_moves_pending_jobs_but_never_repeats_finished_ones(
     await scheduler.schedule([job("early", T0 + 1), job("late", T0 + 100)])
     await scheduler.start()
     await clock.advance(1)
-    await eventually(lambda: _at_least(ran, 1))
+    await until(lambda: _at_least(ran, 1))
     await scheduler.wait_idle()
     # An edit moves both: the sent one must stay sent, the pending one moves.
     written = await scheduler.schedule([job("early", T0 + 500), job("late", T0 + 50)])
     assert written == 1
     await clock.advance(49)
-    await eventually(lambda: _at_least(ran, 2))
+    await until(lambda: _at_least(ran, 2))
     assert ran == ["early", "late"]
     row = await db.fetchone("SELECT due_at FROM scheduled_jobs WHERE key = 'early'")
     assert row is not None and row["due_at"] == T0 + 1
@@ -275,7 +263,7 @@ async def test_a_kind_without_a_handler_waits_instead_of_being_lost(
 ) -> None:
     await scheduler.schedule([NewJob(GUILD, "unknown-kind", "k", T0)])
     await scheduler.start()
-    await eventually(lambda: _reason_set(db))
+    await until(lambda: _reason_set(db))
     await scheduler.wait_idle()
     row = await db.fetchone("SELECT state, reason, run_at FROM scheduled_jobs")
     assert row is not None

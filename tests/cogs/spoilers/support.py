@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.episodes import EpisodeCode
-from tests.conftest import Harness
+from tests.harness import Harness
 from tests.loopback import Actor
 from tests.loopback.server import INTENT_MESSAGE_CONTENT, PRIVILEGED
 from tests.loopback.state import Message

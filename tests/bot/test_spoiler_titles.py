@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.episodes import EpisodeCode
 from bot.spoilers import is_fresh, member_progress
-from tests.conftest import Harness
-from tests.countdown_support import configure, create, now
+from tests.cogs.countdowns.support import configure, create, now
+from tests.harness import Harness
 
 S2E3 = EpisodeCode(2, 3)
 

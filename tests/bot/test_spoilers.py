@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -200,15 +198,6 @@ def test_reveal_kinds_are_checked() -> None:
 
 
 # -- the store, on a real SQLite file --------------------------------------------------------------
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "spoilers.db")
-    await database.open()
-    await database.migrate()
-    yield database
-    await database.close()
 
 
 async def test_progress_set_replace_and_clear(db: Database) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -91,12 +88,8 @@ def test_roles_up_to_progress() -> None:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SpoilersStore]:
-    database = Database(tmp_path / "spoilers.db")
-    await database.open()
-    await database.migrate()
-    yield SpoilersStore(database)
-    await database.close()
+def store(db: Database) -> SpoilersStore:
+    return SpoilersStore(db)
 
 
 async def test_channels_are_cached_and_invalidated(store: SpoilersStore) -> None:

@@ -8,9 +8,9 @@ from typing import Any
 import discord
 
 from bot.episodes import EpisodeCode
-from tests.conftest import Harness
+from tests.harness import Harness
 from tests.loopback import Actor, Channel, Message
-from tests.loopback.harness import Reply
+from tests.loopback.actor import Reply
 
 
 def cog(h: Harness) -> Any:
