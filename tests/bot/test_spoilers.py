@@ -24,39 +24,11 @@ from bot.spoilers import (
     spoiler_chunks,
     unspoilered_text,
 )
+from tests.support import PING, squash, unescape, visible_outside_spoilers
 
 GUILD = 42
 NOW = 1_700_000_000
 S2E3, S2E5 = EpisodeCode(2, 3), EpisodeCode(2, 5)
-
-# -- a small model of how Discord renders a message: enough to see what is outside a spoiler --------
-
-PING = re.compile(r"@everyone|@here|<@!?\d|<@&\d", re.IGNORECASE)
-
-
-def visible_outside_spoilers(message: str) -> str:
-    """The characters Discord shows outside spoiler tags: `\\x` is a literal x, `||` toggles."""
-    out: list[str] = []
-    inside = False
-    i = 0
-    while i < len(message):
-        if message[i] == "\\" and i + 1 < len(message):
-            if not inside:
-                out.append(message[i + 1])
-            i += 2
-        elif message.startswith("||", i):
-            inside = not inside
-            i += 2
-        else:
-            if not inside:
-                out.append(message[i])
-            i += 1
-    assert not inside, f"unbalanced spoiler tags in {message!r}"
-    return "".join(out)
-
-
-def unescape(body: str) -> str:
-    return re.sub(r"\\(.)", r"\1", body, flags=re.DOTALL).replace(ZWSP, "")
 
 
 def body_of(chunk: str, header: str) -> str:
@@ -65,10 +37,6 @@ def body_of(chunk: str, header: str) -> str:
         chunk = chunk[len(safe_header(header)) + 1 :]
     assert chunk.startswith("||") and chunk.endswith("||"), chunk
     return chunk[2:-2]
-
-
-def squash(text: str) -> str:
-    return "".join(text.replace(ZWSP, "").split())
 
 
 fragment = st.one_of(

@@ -9,10 +9,10 @@ import discord
 import pytest
 
 from bot.episodes import EpisodeCode
-from tests.bot.test_spoilers import unescape
 from tests.cogs.spoilers.support import DAY, severance, with_message_content, write_recap
 from tests.harness import Harness
 from tests.loopback import Actor, ClientRefused
+from tests.support import unescape
 
 PING = re.compile(r"@everyone|@here|<@!?\d|<@&\d")
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.bot.test_spoilers import PING, squash, unescape, visible_outside_spoilers
 from tests.cogs.spoilers.support import severance, write_recap
 from tests.harness import Harness
-from tests.test_fuzz import NASTY
+from tests.support import NASTY, PING, squash, unescape, visible_outside_spoilers
 
 HEADER = "\N{CLAPPER BOARD} Recap: Severance S2E3, spoilers below"
 
