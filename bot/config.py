@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import tempfile
@@ -80,11 +79,6 @@ class Settings:
                 "MESSAGE_CONTENT_INTENT", values.get("MESSAGE_CONTENT_INTENT", "")
             ),
         )
-
-    @property
-    def log_level_number(self) -> int:
-        """The numeric level for the logging module."""
-        return int(logging.getLevelName(self.log_level))
 
 
 def _parse_guild_id(raw: str) -> int | None:

@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ANNOUNCE_CHANNEL_TYPES = [discord.ChannelType.text, discord.ChannelType.news]
-
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)

@@ -140,17 +140,6 @@ class Database:
             finally:
                 await cursor.close()
 
-    async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run one INSERT and return the new row's id."""
-        async with self._locked():
-            cursor = await self.conn.execute(sql, params)
-            try:
-                if cursor.lastrowid is None:
-                    raise RuntimeError("INSERT did not produce a row id")
-                return cursor.lastrowid
-            finally:
-                await cursor.close()
-
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for many parameter sets, atomically."""
         async with self.transaction() as conn:

@@ -69,17 +69,6 @@ class EpisodeStore:
         )
         return {r["season"]: r["size"] for r in rows}
 
-    async def aired_between(self, guild_id: int, start: int, end: int) -> list[Episode]:
-        """Episodes whose air time falls in [start, end], oldest first (fresh episodes for spoilers)."""
-        rows = await self.db.fetchall(
-            """
-            SELECT * FROM episodes WHERE guild_id = ? AND air_at IS NOT NULL AND air_at BETWEEN ? AND ?
-            ORDER BY air_at
-            """,
-            (guild_id, start, end),
-        )
-        return [Episode.from_row(r) for r in rows]
-
     async def delete(self, guild_id: int, code: EpisodeCode) -> None:
         await self.db.execute(
             "DELETE FROM episodes WHERE guild_id = ? AND season = ? AND number = ?",

@@ -19,7 +19,6 @@ from bot.timeparse import (
     humanize_delta,
     local_to_utc,
     parse_duration,
-    parse_when,
     read_when,
     resolve_wall,
 )
@@ -47,13 +46,23 @@ ZONES = [
 
 
 def when(text: str, *, now: dt.datetime = NOW, zone: ZoneInfo = NY) -> int:
-    return parse_when(text, now=now, zone=zone)
+    return read_when(text, now=now, zone=zone).at
+
+
+EXAMPLE = "/countdown create title:Premiere when:{when}"  # what a feature passes in
 
 
 def refusal(text: str, *, now: dt.datetime = NOW, zone: ZoneInfo = NY) -> UserError:
     with pytest.raises(UserError) as caught:
-        read_when(text, now=now, zone=zone)
+        read_when(text, now=now, zone=zone, example=EXAMPLE)
     return caught.value
+
+
+def test_without_a_feature_example_the_example_is_a_time_that_works() -> None:
+    with pytest.raises(UserError) as caught:
+        read_when("2024-01-17 21:00", now=NOW, zone=NY)
+    assert caught.value.example == "in 3 days"
+    assert "countdown" not in caught.value.message.lower()
 
 
 @pytest.mark.parametrize(
@@ -298,7 +307,7 @@ WORDS = st.sampled_from(
 @example(text="<t:-99999999999>", now=NOW, zone=NY)
 @example(text="<t:9999999999999>", now=NOW, zone=NY)
 def test_any_text_is_a_future_instant_or_a_user_error(text: str, now: dt.datetime, zone: ZoneInfo) -> None:
-    at = outcome(lambda: parse_when(text, now=now, zone=zone))
+    at = outcome(lambda: read_when(text, now=now, zone=zone).at)
     if isinstance(at, UserError):
         assert at.message
         assert at.example
@@ -317,19 +326,19 @@ def test_a_written_local_time_reads_back_as_the_same_instant(at: int, zone: Zone
     repeated = wall.replace(tzinfo=zone, fold=0).utcoffset() != wall.replace(tzinfo=zone, fold=1).utcoffset()
     if repeated:
         with pytest.raises(UserError, match="happens twice"):
-            parse_when(text, now=NOW, zone=UTC)
+            read_when(text, now=NOW, zone=UTC)
     else:
-        assert parse_when(text, now=NOW, zone=UTC) == at
+        assert read_when(text, now=NOW, zone=UTC).at == at
         # The same text without the zone, read in that zone as the server's, agrees.
-        assert parse_when(f"{local:%Y-%m-%d %H:%M}", now=NOW, zone=zone) == at
+        assert read_when(f"{local:%Y-%m-%d %H:%M}", now=NOW, zone=zone).at == at
 
 
 @given(at=FUTURE, style=st.sampled_from(["", ":t", ":T", ":d", ":D", ":f", ":F", ":R"]), zone=ZONE)
 def test_discord_timestamps_and_unix_seconds_are_taken_as_they_are(
     at: int, style: str, zone: ZoneInfo
 ) -> None:
-    assert parse_when(f"<t:{at}{style}>", now=NOW, zone=zone) == at
-    assert parse_when(str(at), now=NOW, zone=zone) == at
+    assert read_when(f"<t:{at}{style}>", now=NOW, zone=zone).at == at
+    assert read_when(str(at), now=NOW, zone=zone).at == at
 
 
 @given(
@@ -343,7 +352,7 @@ def test_delays_add_up(weeks: int, days: int, hours: int, minutes: int, now: dt.
     assume(weeks or days or hours or minutes)
     parts = [f"{n}{u}" for n, u in ((weeks, "w"), (days, "d"), (hours, "h"), (minutes, "m")) if n]
     total = weeks * 604_800 + days * 86_400 + hours * 3600 + minutes * 60
-    assert parse_when("in " + " ".join(parts), now=now, zone=NY) == int(now.timestamp()) + total
+    assert read_when("in " + " ".join(parts), now=now, zone=NY).at == int(now.timestamp()) + total
 
 
 @settings(max_examples=300)
@@ -359,7 +368,7 @@ def test_a_date_without_a_year_is_the_next_one_and_keeps_its_wall_clock(
     *, month: int, day: int, hour: int, minute: int, now: dt.datetime, zone: ZoneInfo
 ) -> None:
     text = f"{dt.date(2000, month, 1):%b} {day} {hour:02d}:{minute:02d}"
-    at = outcome(lambda: parse_when(text, now=now, zone=zone))
+    at = outcome(lambda: read_when(text, now=now, zone=zone).at)
     if isinstance(at, UserError):
         # Only impossible dates, or a time a DST change skips or repeats on that day, are refused.
         assert re.search(r"There is no|never happens|happens twice", at.message), at.message
