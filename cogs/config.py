@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can, ensure_moderator, missing_permissions
 from bot.errors import UserError
+from bot.text import clean_title, escape
 from bot.timezones import resolve_zone, search_zones
 from bot.ui import SettingsSection
 
@@ -49,9 +50,7 @@ class Config(
         zone = resolve_zone(settings.timezone)
         local = dt.datetime.now(zone)
         embed = discord.Embed(title="Cliffhanger settings", colour=discord.Colour.blurple())
-        embed.add_field(
-            name="Show", value=discord.utils.escape_markdown(settings.show_name or "not set"), inline=True
-        )
+        embed.add_field(name="Show", value=escape(settings.show_name or "not set"), inline=True)
         embed.add_field(
             name="Timezone", value=f"{settings.timezone} (now {local:%a %H:%M}, UTC{local:%z})", inline=True
         )
@@ -116,12 +115,10 @@ class Config(
         self, interaction: discord.Interaction[Cliffhanger], name: app_commands.Range[str, 1, 100]
     ) -> None:
         assert interaction.guild_id is not None  # noqa: S101 - guild_only
-        cleaned = " ".join(name.split())
-        if not cleaned:
-            raise UserError("The show's name cannot be blank.", example="/config show-name name:Severance")
+        cleaned = clean_title(name, what="The show's name", example="/config show-name name:Severance")
         await self.bot.guild_store.update(interaction.guild_id, show_name=cleaned)
         await interaction.response.send_message(
-            f"\N{WHITE HEAVY CHECK MARK} This server follows **{discord.utils.escape_markdown(cleaned)}**.",
+            f"\N{WHITE HEAVY CHECK MARK} This server follows **{escape(cleaned)}**.",
             ephemeral=True,
         )
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.db import Database
+from bot.text import ZWSP
 
 
 async def until(check: Callable[[], Any], timeout: float = 8.0, what: str = "condition") -> None:
@@ -43,7 +44,7 @@ async def migrated(path: Path) -> AsyncIterator[Database]:
 
 
 # -- text probes ------------------------------------------------------------------------------------
-ZWSP = "\u200b"
+
 # Member text that has broken a bot before: tags, mentions, markdown, escapes, invisible characters.
 NASTY = [
     "||",

@@ -17,6 +17,7 @@ from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can, ensure_moderator, m
 from bot.episodes import EpisodeCode
 from bot.errors import UserError
 from bot.spoilers import ensure_title_safe
+from bot.text import clean_title, escape
 from bot.timeparse import When, Zone, describe, zone_label
 from bot.transformers import WhenTransformer, server_zone
 
@@ -36,7 +37,6 @@ from .rules import (
     milestone_label,
     parse_milestones,
     plan_jobs,
-    validate_title,
 )
 from .store import Countdown, CountdownStore, NewCountdown, Which
 from .views import ConfirmDelete, ListPager, NotifyButton, notify_view
@@ -112,7 +112,7 @@ class Countdowns(
     async def checked_title(self, guild_id: int, raw: str, *, example: str = EX_CREATE) -> str:
         """Every countdown title passes through here (create, edit, season, import), so a
         server-specific check such as spoiler-safe titles needs adding in this one place."""
-        title = validate_title(raw, example=example)
+        title = clean_title(raw, example=example)
         await ensure_title_safe(self.bot, guild_id, title, example=example)
         return title
 
@@ -131,7 +131,7 @@ class Countdowns(
         if matches:
             ids = ", ".join(f"#{m.id}" for m in matches[:5])
             raise UserError(
-                f"{len(matches)} countdowns are called **{render.escape(cleaned)}** ({ids}); pick one from the list.",
+                f"{len(matches)} countdowns are called **{escape(cleaned)}** ({ids}); pick one from the list.",
                 example=f"/countdown show countdown:{matches[0].id}",
             )
         raise UserError(
@@ -297,7 +297,7 @@ class Countdowns(
                 interaction.guild_id, int(self.now()), "released", limit=1, offset=0
             )
             last = (
-                f" The last one, **{render.escape(released[0].title)}**, came out <t:{released[0].release_at}:R>."
+                f" The last one, **{escape(released[0].title)}**, came out <t:{released[0].release_at}:R>."
                 if released
                 else ""
             )
@@ -433,7 +433,7 @@ class Countdowns(
             countdown.release_at,
         )
         await interaction.followup.send(
-            f"\N{WHITE HEAVY CHECK MARK} Countdown #{countdown.id} **{render.escape(countdown.title)}** is set for "
+            f"\N{WHITE HEAVY CHECK MARK} Countdown #{countdown.id} **{escape(countdown.title)}** is set for "
             f"<t:{countdown.release_at}:F> (<t:{countdown.release_at}:R>).{_bullets(notes)}\n"
             f"Post it for members with `/countdown show countdown:{countdown.id}`.",
             embed=await self.reply_card(guild, countdown),
@@ -535,7 +535,7 @@ class Countdowns(
             for k in changes
         )
         await interaction.followup.send(
-            f"\N{WHITE HEAVY CHECK MARK} Updated the {changed} of countdown #{updated.id} **{render.escape(updated.title)}**: "
+            f"\N{WHITE HEAVY CHECK MARK} Updated the {changed} of countdown #{updated.id} **{escape(updated.title)}**: "
             f"<t:{updated.release_at}:F> (<t:{updated.release_at}:R>).{_bullets(notes)}",
             embed=await self.reply_card(guild, updated),
             ephemeral=True,
@@ -558,7 +558,7 @@ class Countdowns(
         found = await self.resolve(interaction, countdown)
         view = ConfirmDelete(found, interaction.user.id, self._confirmed_delete)
         await interaction.response.send_message(
-            f"Delete **{render.escape(found.title)}** (#{found.id}, <t:{found.release_at}:F>)? Its pending "
+            f"Delete **{escape(found.title)}** (#{found.id}, <t:{found.release_at}:F>)? Its pending "
             "announcements are cancelled and its Discord event removed; messages already posted stay.",
             view=view,
             ephemeral=True,
@@ -572,7 +572,7 @@ class Countdowns(
         async with self.bot.db.transaction(immediate=True):
             current = await self.store.get(guild.id, countdown.id)
             if current is None:
-                return f"**{render.escape(countdown.title)}** was already deleted."
+                return f"**{escape(countdown.title)}** was already deleted."
             cancelled = await self.bot.scheduler.cancel(
                 guild.id, JOB_KIND, key_prefix(current.id), f"the countdown was deleted by {interaction.user}"
             )
@@ -582,7 +582,7 @@ class Countdowns(
             notes.append(f"{current.code} stays in the episode schedule (spoilers and theories use it).")
         log.info("guild %s: countdown %s deleted by %s", guild.id, current.id, interaction.user.id)
         return (
-            f"\N{WASTEBASKET} Deleted **{render.escape(current.title)}**; {cancelled} pending "
+            f"\N{WASTEBASKET} Deleted **{escape(current.title)}**; {cancelled} pending "
             f"announcement{'s' if cancelled != 1 else ''} cancelled.{_bullets(notes)}"
         )
 
@@ -700,7 +700,7 @@ class Countdowns(
         if settings.show_name is None:
             await self.bot.guild_store.update(guild.id, show_name=loaded.show)
             notes.append(
-                f"This server now follows **{render.escape(loaded.show)}** (change it with `/config show-name`)."
+                f"This server now follows **{escape(loaded.show)}** (change it with `/config show-name`)."
             )
         ping = await self.ping_role(
             guild, role, make_role, name_base=loaded.show, channel=target, notes=notes
@@ -724,9 +724,9 @@ class Countdowns(
             texts.append(summary.headline)
             embeds.append(summary.embed)
             notes.extend(summary.all_notes())
-        source = f"\nSource: {render.escape(loaded.source)}" if loaded.source else ""
+        source = f"\nSource: {escape(loaded.source)}" if loaded.source else ""
         await interaction.followup.send(
-            f"\N{WHITE HEAVY CHECK MARK} Imported **{render.escape(loaded.show)}** from `{loaded.slug}`: "
+            f"\N{WHITE HEAVY CHECK MARK} Imported **{escape(loaded.show)}** from `{loaded.slug}`: "
             + "; ".join(texts)
             + f".{_bullets(notes)}{source}"[:1900],
             embeds=embeds[:10],
@@ -827,12 +827,12 @@ class Countdowns(
         next_up = await self.store.next_up(guild.id, now)
         lines = [f"{upcoming} upcoming"]
         if next_up is not None:
-            lines[0] += f"; next **{render.escape(next_up.title)}** <t:{next_up.release_at}:R>"
+            lines[0] += f"; next **{escape(next_up.title)}** <t:{next_up.release_at}:R>"
         for failure in (await self.store.failures(guild.id))[:3]:
             where = f"<#{failure.channel_id}>" if failure.channel_id else "no channel"
             lines.append(
-                f"\N{WARNING SIGN} #{failure.countdown_id} **{render.escape(failure.title)}** can't post in {where}: "
-                f"{render.escape(failure.reason)}"
+                f"\N{WARNING SIGN} #{failure.countdown_id} **{escape(failure.title)}** can't post in {where}: "
+                f"{escape(failure.reason)}"
             )
         return [("Countdowns", "\n".join(lines)[:1024])]
 

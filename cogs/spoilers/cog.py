@@ -22,9 +22,11 @@ from bot.spoilers import (
     hidden_notice,
     is_ahead,
     member_progress,
+    spoiler,
     spoiler_chunks,
     unspoilered_text,
 )
+from bot.text import clean_title, escape
 from bot.ui import ReportingModal
 
 from .rules import (
@@ -33,7 +35,6 @@ from .rules import (
     recap_header,
     recap_thread_name,
     roles_for_progress,
-    validate_word,
 )
 from .store import Recap, SpoilersStore
 
@@ -252,9 +253,9 @@ class Spoilers(commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None  # noqa: S101 - guild_only
         code = await self.episode(interaction.guild_id, episode, EX_WORD.replace("S2E3", "{code}"))
-        clean = validate_word(word, example=EX_WORD)
+        clean = clean_title(word, what="A spoiler word", example=EX_WORD)
         added = await self.bot.spoiler_store.add_word(interaction.guild_id, code, clean, interaction.user.id)
-        shown = spoiler_chunks(clean)[0]
+        shown = spoiler(clean)
         text = (
             f"\N{WHITE HEAVY CHECK MARK} Added {shown} as a spoiler word for **{code}**. While {code} is fresh, "
             "titles can't use it"
@@ -283,7 +284,7 @@ class Spoilers(commands.Cog):
                 f"{code} has no such spoiler word.", example=f"/spoilers words list episode:{code}"
             )
         await interaction.response.send_message(
-            f"\N{WHITE HEAVY CHECK MARK} Removed {spoiler_chunks(word)[0]} from {code}'s spoiler words.",
+            f"\N{WHITE HEAVY CHECK MARK} Removed {spoiler(word)} from {code}'s spoiler words.",
             ephemeral=True,
         )
 
@@ -304,7 +305,7 @@ class Spoilers(commands.Cog):
         by_episode: dict[EpisodeCode, list[str]] = {}
         for w in found:
             by_episode.setdefault(w.episode, []).append(w.word)
-        lines = [f"**{c}**: {', '.join(spoiler_chunks(w)[0] for w in ws)}" for c, ws in by_episode.items()]
+        lines = [f"**{c}**: {', '.join(spoiler(w) for w in ws)}" for c, ws in by_episode.items()]
         text = "\n".join(lines)
         if len(text) > 1900:
             text = (
@@ -392,7 +393,7 @@ class Spoilers(commands.Cog):
             return
         name = message.author.display_name
         # The header shows outside the tags, so a display name holding a spoiler word is left out.
-        who = "a member" if find_spoiler_word(name, words) else f"@{discord.utils.escape_markdown(name)}"
+        who = "a member" if find_spoiler_word(name, words) else f"@{escape(name)}"
         header = f"\N{SPEAKING HEAD IN SILHOUETTE} From {who}, with spoilers for {code} (tap to reveal):"
         reposted = True
         try:
@@ -405,7 +406,7 @@ class Spoilers(commands.Cog):
             log.warning("spoiler guard could not repost message %s: %s", message.id, exc)
         spoiler_channels = await self.store.ordered_channels(message.guild.id)
         where = f" or in <#{spoiler_channels[0]}>" if spoiler_channels else ""
-        server = discord.utils.escape_markdown(message.guild.name)
+        server = escape(message.guild.name)
         done = (
             "I reposted it behind spoiler tags."
             if reposted

@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import discord
-
 from bot.episodes import EpisodeCode
 from bot.errors import UserError
-from bot.folding import fold
+from bot.text import escape
 
 from .store import ProgressRole
 
@@ -21,7 +19,6 @@ __all__ = [
     "parse_window",
     "recap_header",
     "roles_for_progress",
-    "validate_word",
 ]
 
 HOUR, DAY = 3600, 86_400
@@ -70,19 +67,9 @@ def describe_window(seconds: int) -> str:
     return " ".join(parts)
 
 
-def validate_word(raw: str, *, example: str) -> str:
-    """A spoiler word or phrase: one line, 1 to 100 characters, not only punctuation."""
-    word = " ".join(raw.split())
-    if not any(c.isalnum() for c in fold(word)):
-        raise UserError("A spoiler word needs at least one letter or digit.", example=example)
-    if len(word) > 100:
-        raise UserError("A spoiler word can be at most 100 characters.", example=example)
-    return word
-
-
 def recap_header(show_label: str, code: EpisodeCode) -> str:
     """The spoiler-safe first line of a posted recap."""
-    return f"\N{CLAPPER BOARD} Recap: {discord.utils.escape_markdown(show_label)} {code}, spoilers below"
+    return f"\N{CLAPPER BOARD} Recap: {escape(show_label)} {code}, spoilers below"
 
 
 def recap_thread_name(show_label: str, code: EpisodeCode) -> str:

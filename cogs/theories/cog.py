@@ -21,6 +21,7 @@ from bot.spoilers import (
     member_progress,
     spoiler_chunks,
 )
+from bot.text import clean_title, escape
 
 from . import render
 from .rules import (
@@ -28,7 +29,6 @@ from .rules import (
     TAG_EMOJI,
     TAG_NAMES,
     Status,
-    clean_title,
     season_tag_name,
     thread_name,
 )
@@ -280,7 +280,7 @@ class Theories(
         """The modal's submit: check the title, store the theory, create its thread and post it."""
         guild = interaction.guild
         assert guild is not None  # noqa: S101 - guild_only
-        title = clean_title(raw_title)
+        title = clean_title(raw_title, example=EX_NEW)
         await ensure_title_safe(self.bot, guild.id, title, example=EX_NEW)
         if not text.strip():
             raise UserError("Your theory needs some text.", example=EX_NEW)
@@ -609,9 +609,7 @@ class Theories(
         if len(cleaned) < 2:
             raise UserError("Search for at least two characters.", example="/theory search text:goats")
         query = TheoryQuery(text=cleaned, sort="votes", progress=await self.progress(interaction))
-        await self.send_list(
-            interaction, query, f"Theories mentioning \u201c{render.escape(cleaned)[:80]}\u201d"
-        )
+        await self.send_list(interaction, query, f"Theories mentioning \u201c{escape(cleaned)[:80]}\u201d")
 
     @app_commands.command(name="leaderboard", description="Who guessed right: confirmed theories, then votes")
     async def leaderboard(self, interaction: Interaction) -> None:
@@ -663,7 +661,7 @@ class Theories(
         if theory is None or theory.guild_id != interaction.guild_id:
             return None
         return Reveal(
-            header=f"Theory #{theory.number} \N{MIDDLE DOT} {render.escape(theory.title)}\n", text=theory.body
+            header=f"Theory #{theory.number} \N{MIDDLE DOT} {escape(theory.title)}\n", text=theory.body
         )
 
     async def reveal_outcome(

@@ -13,10 +13,11 @@ import discord
 
 from bot.episodes import EpisodeCode
 from bot.errors import report_error
+from bot.text import TITLE_MAX
 from bot.ui import Pager, ReportingModal
 
 from . import render
-from .rules import DOUBTFUL, PLAUSIBLE, TITLE_MAX
+from .rules import DOUBTFUL, PLAUSIBLE
 from .store import Theory, TheoryQuery, TheoryStore
 
 if TYPE_CHECKING:

@@ -14,7 +14,6 @@ from bot.db.spoilers import SpoilerStore, SpoilerWord
 from bot.episodes import EpisodeCode
 from bot.folding import fold
 from bot.spoilers import (
-    ZWSP,
     RevealRegistry,
     escape_spoiler_text,
     find_spoiler_word,
@@ -24,6 +23,7 @@ from bot.spoilers import (
     spoiler_chunks,
     unspoilered_text,
 )
+from bot.text import ZWSP
 from tests.support import PING, squash, unescape, visible_outside_spoilers
 
 GUILD = 42

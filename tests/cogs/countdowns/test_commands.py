@@ -220,7 +220,7 @@ async def test_titles_with_mentions_are_refused(harness: Harness) -> None:
     h = harness
     await configure(h)
     reply = await create(h, title="@everyone it's here", when="in 3 days")
-    assert "Titles can't contain mentions" in reply.content
+    assert "The title can't contain mentions" in reply.content
     reply = await create(h, title="   ", when="in 3 days")
     assert "The title can't be blank" in reply.content
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot.episodes import EpisodeCode
-from cogs.countdowns.render import announcement, choice_name, countdown_embed, list_embed, spoiler
+from cogs.countdowns.render import announcement, choice_name, countdown_embed, list_embed
 from cogs.countdowns.store import Countdown
 
 RELEASE = 1_737_165_600
@@ -29,13 +29,6 @@ def countdown(**changes: object) -> Countdown:
     }
     values.update(changes)
     return Countdown(**values)  # type: ignore[arg-type]
-
-
-def test_spoiler_tags_cannot_be_closed_early_by_the_text() -> None:
-    assert spoiler("Who Is Alive?") == "||Who Is Alive?||"
-    wrapped = spoiler("a || b")
-    assert wrapped.startswith("||") and wrapped.endswith("||")
-    assert "||" not in wrapped[2:-2]
 
 
 def test_an_announcement_pings_in_content_and_hides_the_episode_title() -> None:

@@ -26,29 +26,9 @@ from cogs.countdowns.rules import (
     parse_milestones,
     plan_jobs,
     series_of,
-    validate_title,
 )
 
 DAY, HOUR = 86_400, 3600
-
-
-def test_titles_are_tidied_and_limited() -> None:
-    assert validate_title("  Severance   season 2 ") == "Severance season 2"
-    assert validate_title("Tab\there") == "Tab here"
-    assert validate_title("x" * 100) == "x" * 100
-    with pytest.raises(UserError, match="can't be blank"):
-        validate_title("   ")
-    with pytest.raises(UserError, match="101 characters; keep it to 100"):
-        validate_title("x" * 101)
-
-
-@pytest.mark.parametrize(
-    "title", ["@everyone premiere", "hi @here", "<@123> s2", "<@!123>", "<@&456> ping", "in <#789>"]
-)
-def test_titles_cannot_carry_mentions(title: str) -> None:
-    with pytest.raises(UserError, match="can't contain mentions") as caught:
-        validate_title(title)
-    assert caught.value.example
 
 
 def test_milestones_parse_to_offsets_longest_first_ending_with_the_release() -> None:

@@ -183,6 +183,20 @@ async def test_a_title_with_a_fresh_spoiler_word_is_refused(harness: Harness) ->
     assert await cog(h).store.by_number(h.guild.id, 1) is None
 
 
+async def test_a_title_with_a_mention_is_refused_and_control_characters_go(harness: Harness) -> None:
+    # Theory titles name threads, where a mention would show as a raw id or ping in notifications.
+    h = harness
+    await configure(h)
+    refused = await new_theory(h, h.alice, title="@everyone Helly is Helena")
+    assert refused.ephemeral and "The title can't contain mentions" in refused.text, refused
+    assert "**Example:** `/theory new episode:S2E3`" in refused.text
+    assert await cog(h).store.by_number(h.guild.id, 1) is None
+    posted = await new_theory(h, h.alice, title="Helly\u0000is\u001bHelena")
+    assert "\N{WHITE HEAVY CHECK MARK}" in posted.text, posted
+    theory = await cog(h).store.by_number(h.guild.id, 1)
+    assert theory is not None and theory.title == "Helly is Helena"
+
+
 async def test_missing_thread_permissions_are_named(harness: Harness) -> None:
     h = harness
     h.lb.set_overwrite(

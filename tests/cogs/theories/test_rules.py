@@ -6,9 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.errors import UserError
 from cogs.theories.render import plain_chunks
-from cogs.theories.rules import DOUBTFUL, PLAUSIBLE, STATUSES, clean_title, thread_name, vote_change
+from cogs.theories.rules import DOUBTFUL, PLAUSIBLE, STATUSES, thread_name, vote_change
 
 choices = st.sampled_from([PLAUSIBLE, DOUBTFUL])
 
@@ -51,16 +50,6 @@ def test_thread_names_fit_discord(number: int, title: str) -> None:
     for status in STATUSES:
         name = thread_name(number, title, status)
         assert 1 <= len(name) <= 100 and f"#{number}" in name
-
-
-@given(st.text(max_size=300))
-def test_clean_title_is_one_line_of_at_most_100_or_refused(raw: str) -> None:
-    try:
-        title = clean_title(raw)
-    except UserError as exc:
-        assert exc.example  # noqa: PT017 - every refusal shows a working command
-        return
-    assert 1 <= len(title) <= 100 and "\n" not in title and title == title.strip()
 
 
 @given(st.text(min_size=1, max_size=6000), st.text(max_size=300))
