@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can, ensure_moderator, moderator_only
 from bot.episodes import EpisodeCode
 from bot.errors import UserError
+from bot.lookup import find_by_ref
 from bot.spoilers import ensure_title_safe
 from bot.text import clean_title, escape
 from bot.timeparse import When, Zone, describe, zone_label
@@ -118,25 +119,15 @@ class Countdowns(
 
     async def resolve(self, interaction: Interaction, text: str) -> Countdown:
         """The countdown a member named: an id from autocomplete, '#12', or an exact title."""
-        assert interaction.guild_id is not None  # noqa: S101 - guild_only
-        cleaned = " ".join(text.split())
-        number = cleaned.removeprefix("#")
-        if number.isdigit() and len(number) <= 18:
-            found = await self.store.get(interaction.guild_id, int(number))
-            if found is not None:
-                return found
-        matches = await self.store.by_title(interaction.guild_id, cleaned)
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            ids = ", ".join(f"#{m.id}" for m in matches[:5])
-            raise UserError(
-                f"{len(matches)} countdowns are called **{escape(cleaned)}** ({ids}); pick one from the list.",
-                example=f"/countdown show countdown:{matches[0].id}",
-            )
-        raise UserError(
-            f"No countdown in this server matches `{cleaned[:60].replace('`', '')}`. Pick one from the list as you type.",
-            example=EX_SHOW,
+        guild_id = interaction.guild_id
+        assert guild_id is not None  # noqa: S101 - guild_only
+        return await find_by_ref(
+            text,
+            by_number=lambda number: self.store.get(guild_id, number),
+            by_title=lambda title: self.store.by_title(guild_id, title),
+            number_of=lambda countdown: countdown.id,
+            noun=("countdown", "countdowns"),
+            example="/countdown show countdown:{number}",
         )
 
     async def target_channel(

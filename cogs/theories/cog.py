@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.checks import ensure_bot_can, ensure_moderator, missing_permissions
 from bot.episodes import EpisodeCode, parse_episode
 from bot.errors import BotMissingPermissions, UserError
+from bot.lookup import find_by_ref
 from bot.spoilers import (
     Reveal,
     ensure_title_safe,
@@ -46,8 +47,8 @@ Interaction = discord.Interaction["Cliffhanger"]
 
 EX_CONFIG = "/config theories channel:#theories"
 EX_NEW = "/theory new episode:S2E3"
-EX_RESOLVE = "/theory resolve theory:12 outcome:Confirmed episode:S2E7"
-EX_SHOW = "/theory show theory:12"
+EX_RESOLVE = "/theory resolve theory:{number} outcome:Confirmed episode:S2E7"
+EX_SHOW = "/theory show theory:{number}"
 ARCHIVED = 50083  # Discord: "Thread is archived"
 
 THREAD_PERMISSIONS = discord.Permissions(
@@ -109,11 +110,6 @@ async def config_theories(
 def as_tag(tag_id: int) -> discord.ForumTag:
     """A forum tag by id: discord.py only sends the ids of applied tags."""
     return cast(discord.ForumTag, discord.Object(tag_id))
-
-
-def _parse_theory_ref(text: str) -> int | None:
-    number = " ".join(text.split()).removeprefix("#")
-    return int(number) if number.isdigit() and len(number) <= 9 else None
 
 
 @app_commands.guild_only()
@@ -444,7 +440,7 @@ class Theories(
             ensure_bot_can(
                 thread,
                 discord.Permissions(manage_threads=True, send_messages_in_threads=True),
-                example=EX_RESOLVE,
+                example=EX_RESOLVE.format(number=found.number),
             )
         resolved = await self.store.resolve(found.id, status, code, by=interaction.user.id, now=self.now())
         if thread is None:
@@ -505,24 +501,16 @@ class Theories(
         return await member_progress(self.bot, interaction.guild_id, interaction.user.id)
 
     async def find(self, interaction: Interaction, text: str, *, example: str) -> Theory:
-        """The theory a member named: a number from autocomplete, '#12', or an exact title."""
-        assert interaction.guild_id is not None  # noqa: S101 - guild_only
-        number = _parse_theory_ref(text)
-        if number is not None:
-            found = await self.store.by_number(interaction.guild_id, number)
-            if found is not None:
-                return found
-        matches = await self.store.by_title(interaction.guild_id, " ".join(text.split()))
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            raise UserError(
-                f"{len(matches)} theories have that title; pick one by number from the list.",
-                example=example.replace("theory:12", f"theory:{matches[0].number}"),
-            )
-        raise UserError(
-            f"No theory in this server matches `{' '.join(text.split())[:60].replace('`', '')}`. "
-            "Pick one from the list as you type.",
+        """The theory a member named: a number from autocomplete, '#12', or an exact title.
+        `example` is a command with `{number}` where the theory's number goes."""
+        guild_id = interaction.guild_id
+        assert guild_id is not None  # noqa: S101 - guild_only
+        return await find_by_ref(
+            text,
+            by_number=lambda number: self.store.by_number(guild_id, number),
+            by_title=lambda title: self.store.by_title(guild_id, title),
+            number_of=lambda theory: theory.number,
+            noun=("theory", "theories"),
             example=example,
         )
 
