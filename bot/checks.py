@@ -17,6 +17,7 @@ __all__ = [
     "ANNOUNCE_PERMISSIONS",
     "INVITE_PERMISSIONS",
     "PERMISSION_NAMES",
+    "SPOILER_CHANNEL_PERMISSIONS",
     "ensure_bot_can",
     "ensure_moderator",
     "is_moderator",
@@ -49,6 +50,10 @@ PERMISSION_NAMES: dict[str, str] = {
 }
 
 ANNOUNCE_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+# A spoiler channel: recaps are posted and edited there, and the guard's reposts may land there.
+SPOILER_CHANNEL_PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, read_message_history=True, manage_messages=True
+)
 
 # What the invite link asks for: everything any feature needs, nothing more (see README).
 INVITE_PERMISSIONS = discord.Permissions(

@@ -23,7 +23,9 @@ from .db import Database
 from .db.episodes import EpisodeStore
 from .db.guilds import GuildStore
 from .db.jobs import JobStore
-from .db.spoilers import SpoilerStore
+from .db.progress import ProgressStore
+from .db.spoiler_channels import SpoilerChannelStore
+from .db.spoiler_words import SpoilerWordStore
 from .errors import report_error
 from .lock import InstanceLock
 from .ratelimit import GlobalRateLimiter
@@ -84,8 +86,11 @@ class Cliffhanger(commands.AutoShardedBot):
         self.db = Database(settings.database_path)
         self.guild_store = GuildStore(self.db)
         self.jobs = JobStore(self.db)
-        self.episodes = EpisodeStore(self.db)
-        self.spoiler_store = SpoilerStore(self.db)
+        # Stores more than one feature reads; a feature's own store belongs to its cog.
+        self.episodes = EpisodeStore(self.db, self.guild_store)
+        self.spoiler_words = SpoilerWordStore(self.db, self.guild_store)
+        self.spoiler_channels = SpoilerChannelStore(self.db, self.guild_store)
+        self.progress = ProgressStore(self.db, self.guild_store)
         # "Show anyway" buttons: each feature registers how to find the item of its kind.
         self.reveals = RevealRegistry()
         self.scheduler = Scheduler(self.jobs, clock=clock, gate=self.wait_until_ready)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from .db.spoilers import SpoilerWord
+from .db.spoiler_words import SpoilerWord
 from .episodes import EpisodeCode
 from .errors import UserError, report_error
 from .folding import fold
@@ -201,7 +201,7 @@ async def ensure_title_safe(bot: Cliffhanger, guild_id: int, title: str, *, exam
     """Refuse a title holding a fresh episode's spoiler word. Titles (thread names, embed titles,
     event names, notifications) cannot be spoiler-tagged, so they must be neutral."""
     settings = await bot.guild_store.get(guild_id)
-    words = await bot.spoiler_store.fresh_words(guild_id, _now(bot), settings.spoiler_window_seconds)
+    words = await bot.spoiler_words.fresh_words(guild_id, _now(bot), settings.spoiler_window_seconds)
     hit = find_spoiler_word(title, words)
     if hit is not None:
         raise UserError(
@@ -224,7 +224,7 @@ async def is_fresh(bot: Cliffhanger, guild_id: int, code: EpisodeCode) -> bool:
 
 async def member_progress(bot: Cliffhanger, guild_id: int, user_id: int) -> EpisodeCode | None:
     """The last episode this member has watched, or None when they have not set their progress."""
-    return await bot.spoiler_store.progress(guild_id, user_id)
+    return await bot.progress.get(guild_id, user_id)
 
 
 def is_ahead(progress: EpisodeCode | None, episode: EpisodeCode) -> bool:

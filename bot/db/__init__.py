@@ -93,6 +93,11 @@ class Database:
         return self._conn is not None
 
     @property
+    def in_transaction(self) -> bool:
+        """Whether an explicit transaction is open, so a write now could still be rolled back."""
+        return self._conn is not None and self._conn.in_transaction
+
+    @property
     def conn(self) -> aiosqlite.Connection:
         if self._conn is None:
             raise RuntimeError("the database is not open")

@@ -90,7 +90,7 @@ class Countdowns(
 
     def __init__(self, bot: Cliffhanger) -> None:
         self.bot = bot
-        self.store = CountdownStore(bot.db)
+        self.store = CountdownStore(bot.db, bot.guild_store)
         self.events = EventMirror(self.store)
         self.announcer = Announcer(bot, self.store)
         self.packs_dir = PACKS_DIR

@@ -74,7 +74,8 @@ async def toggle_ping_role(interaction: discord.Interaction[Cliffhanger], countd
     member = interaction.user
     if guild is None or not isinstance(member, discord.Member):
         raise UserError("This button only works inside the server.")
-    countdown = await CountdownStore(interaction.client.db).get(guild.id, countdown_id)
+    client = interaction.client
+    countdown = await CountdownStore(client.db, client.guild_store).get(guild.id, countdown_id)
     if countdown is None:
         raise UserError("That countdown was deleted, so there is nothing to be notified about.")
     edit = f"/countdown edit countdown:{countdown.id} role:@Severance pings"

@@ -10,7 +10,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ensure_bot_can, ensure_moderator, missing_permissions
-from bot.episodes import EpisodeCode, parse_episode
+from bot.episode_options import episode_choices, read_episode
+from bot.episodes import EpisodeCode
 from bot.errors import BotMissingPermissions, UserError
 from bot.lookup import find_by_ref
 from bot.spoilers import (
@@ -122,7 +123,7 @@ class Theories(
 
     def __init__(self, bot: Cliffhanger) -> None:
         self.bot = bot
-        self.store = TheoryStore(bot.db)
+        self.store = TheoryStore(bot.db, bot.guild_store)
         self.editor = CountEditor(self.refresh_counts)
         self._config_command: app_commands.Command[Any, ..., None] | None = None
         super().__init__()
@@ -177,7 +178,6 @@ class Theories(
         ensure_bot_can(channel, needed_permissions(channel), example=EX_CONFIG)
         is_forum = isinstance(channel, discord.ForumChannel)
         note = ""
-        await self.bot.guild_store.ensure(interaction.guild.id)
         if isinstance(channel, discord.ForumChannel):
             await interaction.response.defer(ephemeral=True, thinking=True)
             await self.ensure_tags(channel, list(STATUS_KEYS))
@@ -263,9 +263,8 @@ class Theories(
     @app_commands.describe(episode="The latest episode your theory builds on, for example S2E3")
     async def new(self, interaction: Interaction, episode: app_commands.Range[str, 1, 20]) -> None:
         assert interaction.guild is not None  # noqa: S101 - guild_only
-        code = parse_episode(episode, example_command="/theory new episode:{code}")
-        code.check_in_schedule(
-            await self.bot.episodes.season_sizes(interaction.guild.id), "/theory new episode:{code}"
+        code = await read_episode(
+            self.bot, interaction.guild.id, episode, example="/theory new episode:{code}"
         )
         await self.destination(interaction.guild)
         await interaction.response.send_modal(TheoryModal(code, self.create_theory))
@@ -282,7 +281,6 @@ class Theories(
             raise UserError("Your theory needs some text.", example=EX_NEW)
         _, channel = await self.destination(guild)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.bot.guild_store.ensure(guild.id)
         theory = await self.store.create(
             NewTheory(guild.id, interaction.user.id, title, text.strip(), code, channel.id), now=self.now()
         )
@@ -419,13 +417,11 @@ class Theories(
         await ensure_moderator(interaction)
         assert interaction.guild is not None  # noqa: S101 - guild_only
         found = await self.find(interaction, theory, example=EX_RESOLVE)
-        code = parse_episode(
+        code = await read_episode(
+            self.bot,
+            interaction.guild.id,
             episode,
-            example_command=f"/theory resolve theory:{found.number} outcome:{outcome} episode:{{code}}",
-        )
-        code.check_in_schedule(
-            await self.bot.episodes.season_sizes(interaction.guild.id),
-            f"/theory resolve theory:{found.number} outcome:{outcome} episode:{{code}}",
+            example=f"/theory resolve theory:{found.number} outcome:{outcome} episode:{{code}}",
         )
         if code < found.episode:
             raise UserError(
@@ -626,20 +622,10 @@ class Theories(
     async def episode_autocomplete(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        """Aired episodes from the server's schedule, latest first, codes only (episode titles can
-        be spoilers), none past the member's progress."""
-        if interaction.guild_id is None:
-            return []
-        progress = await self.progress(interaction)
-        now = self.now()
-        typed = "".join(current.lower().split())
-        aired = [
-            e.code
-            for e in await self.bot.episodes.schedule(interaction.guild_id)
-            if (e.air_at is None or e.air_at <= now) and not is_ahead(progress, e.code)
-        ]
-        codes = [str(c) for c in reversed(aired) if typed in str(c).lower()]
-        return [app_commands.Choice(name=code, value=code) for code in codes[:25]]
+        """Aired episodes from the server's schedule, latest first, none past the member's progress."""
+        return await episode_choices(
+            interaction, current, aired_only=True, hide_ahead=True, newest_first=True
+        )
 
     # -- reveal resolvers ----------------------------------------------------------------------
     async def reveal_theory(

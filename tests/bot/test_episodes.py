@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.db import Database
-from bot.db.episodes import EpisodeStore
 from bot.episodes import EpisodeCode, parse_episode
 from bot.errors import UserError
 
@@ -80,18 +76,3 @@ def test_any_text_parses_or_is_refused_cleanly(text: str) -> None:
 def test_ordering() -> None:
     assert EpisodeCode(1, 10) < EpisodeCode(2, 1) < EpisodeCode(2, 3)
     assert max(EpisodeCode(2, 3), EpisodeCode(2, 10)) == EpisodeCode(2, 10)
-
-
-async def test_episode_store(tmp_path: Path) -> None:
-    db = Database(tmp_path / "e.db")
-    await db.open()
-    await db.migrate()
-    try:
-        store = EpisodeStore(db)
-        await store.upsert(1, [(EpisodeCode(2, n), f"Ep {n}", 1_000 + n) for n in range(1, 11)])
-        await store.upsert(1, [(EpisodeCode(2, 1), None, None)])  # no title given: the old one stays
-        assert (await store.get(1, EpisodeCode(2, 1))).title == "Ep 1"  # type: ignore[union-attr]
-        assert await store.season_sizes(1) == {2: 10}
-        assert len(await store.schedule(1, season=2)) == 10
-    finally:
-        await db.close()

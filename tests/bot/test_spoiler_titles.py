@@ -14,7 +14,7 @@ async def test_a_countdown_title_with_a_fresh_spoiler_word_is_refused(harness: H
     h = harness
     await configure(h)
     await h.bot.episodes.upsert(h.guild.id, [(S2E3, None, now(h) - 86400)])  # aired yesterday
-    await h.bot.spoiler_store.add_word(h.guild.id, S2E3, "Reghabi", h.owner.id)
+    await h.bot.spoiler_words.add_word(h.guild.id, S2E3, "Reghabi", h.owner.id)
 
     reply = await create(h, title="Reghabi returns?", when="in 3 days")
     assert reply.ephemeral
@@ -45,5 +45,5 @@ async def test_is_fresh_follows_air_times_and_the_servers_window(harness: Harnes
     assert await is_fresh(h.bot, h.guild.id, EpisodeCode(3, 1))  # not in the schedule: the safe side
     await h.bot.guild_store.update(h.guild.id, spoiler_window_seconds=3600)
     assert not await is_fresh(h.bot, h.guild.id, S2E3)
-    await h.bot.spoiler_store.set_progress(h.guild.id, h.alice.id, S2E3)
+    await h.bot.progress.set(h.guild.id, h.alice.id, S2E3)
     assert await member_progress(h.bot, h.guild.id, h.alice.id) == S2E3

@@ -8,9 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.db import Database
-from bot.db.episodes import EpisodeStore
-from bot.db.spoilers import SpoilerStore, SpoilerWord
+from bot.db.spoiler_words import SpoilerWord
 from bot.episodes import EpisodeCode
 from bot.folding import fold
 from bot.spoilers import (
@@ -163,60 +161,6 @@ def test_reveal_kinds_are_checked() -> None:
     registry = RevealRegistry()
     with pytest.raises(ValueError, match="lowercase letters"):
         registry.register("Recap!", lambda i, n: None)  # type: ignore[arg-type,return-value]
-
-
-# -- the store, on a real SQLite file --------------------------------------------------------------
-
-
-async def test_progress_set_replace_and_clear(db: Database) -> None:
-    store = SpoilerStore(db)
-    assert await store.progress(GUILD, 1) is None
-    await store.set_progress(GUILD, 1, S2E3)
-    await store.set_progress(GUILD, 1, S2E5)
-    assert await store.progress(GUILD, 1) == S2E5
-    assert await store.progress(GUILD + 1, 1) is None
-    assert await store.clear_progress(GUILD, 1)
-    assert not await store.clear_progress(GUILD, 1)
-    assert await store.progress(GUILD, 1) is None
-
-
-async def test_words_are_unique_per_episode_ignoring_case(db: Database) -> None:
-    store = SpoilerStore(db)
-    assert await store.add_word(GUILD, S2E3, "Helly", 7)
-    assert not await store.add_word(GUILD, S2E3, "HÉLLY", 7)
-    assert await store.add_word(GUILD, S2E5, "Helly", 7)
-    assert await store.add_word(GUILD, S2E3, "Cobel", 7)
-    assert [w.word for w in await store.words(GUILD, S2E3)] == ["Cobel", "Helly"]
-    assert len(await store.words(GUILD)) == 3
-    assert await store.remove_word(GUILD, S2E3, "helly")
-    assert not await store.remove_word(GUILD, S2E3, "helly")
-    assert [w.word for w in await store.words(GUILD, S2E3)] == ["Cobel"]
-
-
-async def test_fresh_words_follow_the_window_and_unknown_air_times_count_as_fresh(db: Database) -> None:
-    store, episodes = SpoilerStore(db), EpisodeStore(db)
-    week = 7 * 86400
-    await episodes.upsert(
-        GUILD,
-        [
-            (EpisodeCode(1, 1), None, NOW - 30 * 86400),  # long aired
-            (EpisodeCode(2, 1), None, NOW - 86400),  # aired yesterday
-            (EpisodeCode(2, 2), None, NOW + 86400),  # not aired yet
-            (EpisodeCode(2, 4), None, None),  # no air time
-        ],
-    )
-    for code, word in [
-        ((1, 1), "Petey"),
-        ((2, 1), "Reghabi"),
-        ((2, 2), "Gemma"),
-        ((2, 4), "Ricken"),
-        ((3, 1), "Lumon"),
-    ]:
-        await store.add_word(GUILD, EpisodeCode(*code), word, 7)
-    fresh = {w.word for w in await store.fresh_words(GUILD, NOW, week)}
-    assert fresh == {"Reghabi", "Gemma", "Ricken", "Lumon"}
-    assert {w.word for w in await store.fresh_words(GUILD, NOW, 3600)} == {"Gemma", "Ricken", "Lumon"}
-    assert await store.fresh_words(GUILD + 1, NOW, week) == []
 
 
 def test_unspoilered_text_drops_closed_spoilers_only() -> None:

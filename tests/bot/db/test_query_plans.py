@@ -11,11 +11,13 @@ from pathlib import Path
 from bot.db import Database
 from bot.db.guilds import GuildStore
 from bot.db.jobs import JobStore
-from bot.db.spoilers import SpoilerStore
+from bot.db.progress import ProgressStore
+from bot.db.spoiler_channels import SpoilerChannelStore
+from bot.db.spoiler_words import SpoilerWordStore
 from bot.episodes import EpisodeCode
 from cogs.countdowns.rules import plan_jobs
 from cogs.countdowns.store import CountdownStore, NewCountdown
-from cogs.spoilers.store import SpoilersStore
+from cogs.recaps.store import RecapStore
 from cogs.theories.store import NewTheory, TheoryQuery, TheoryStore
 from tests.bot.db.query_plans import capture, full_scans
 
@@ -27,7 +29,7 @@ async def seeded(path: Path) -> Database:
     db = Database(path)
     await db.open()
     await db.migrate()
-    countdowns, jobs = CountdownStore(db), JobStore(db)
+    countdowns, jobs = CountdownStore(db, GuildStore(db)), JobStore(db)
     for guild in GUILDS:
         await GuildStore(db).update(guild, show_name="Severance")
         for n in range(5):
@@ -61,7 +63,8 @@ async def test_the_checker_catches_a_full_scan(tmp_path: Path) -> None:
 
 async def test_countdown_and_scheduler_hot_paths_use_indexes(tmp_path: Path) -> None:
     db = await seeded(tmp_path / "plans.db")
-    countdowns, jobs, guilds = CountdownStore(db), JobStore(db), GuildStore(db)
+    guilds, jobs = GuildStore(db), JobStore(db)
+    countdowns = CountdownStore(db, guilds)
     guild = GUILDS[0]
     try:
         async with capture(db) as seen:
@@ -92,7 +95,13 @@ async def test_countdown_and_scheduler_hot_paths_use_indexes(tmp_path: Path) -> 
 
 async def test_theory_and_spoiler_hot_paths_use_indexes(tmp_path: Path) -> None:
     db = await seeded(tmp_path / "plans.db")
-    theories, recaps, spoilers = TheoryStore(db), SpoilersStore(db), SpoilerStore(db)
+    guilds = GuildStore(db)
+    theories, recaps = TheoryStore(db, guilds), RecapStore(db, guilds)
+    words, channels, progress_store = (
+        SpoilerWordStore(db, guilds),
+        SpoilerChannelStore(db, guilds),
+        ProgressStore(db, guilds),
+    )
     guild = GUILDS[0]
     s2e3 = EpisodeCode(2, 3)
     try:
@@ -110,7 +119,7 @@ async def test_theory_and_spoiler_hot_paths_use_indexes(tmp_path: Path) -> None:
             )
             for n in range(1, 4)
         ]
-        await recaps.create_recap(
+        await recaps.create(
             guild, s2e3, author_id=7, body="Recap", channel_id=5, thread_id=None, message_ids=[9], now=NOW
         )
         async with capture(db) as seen:
@@ -126,11 +135,11 @@ async def test_theory_and_spoiler_hot_paths_use_indexes(tmp_path: Path) -> None:
                 await theories.vote(guild, made[0].id, 8, choice, now=NOW)
             await theories.by_number(guild, 2)
             # /recap read, progress, the title check's fresh words, the guard's channel list
-            await recaps.recap(guild, s2e3)
-            await spoilers.progress(guild, 8)
-            await spoilers.set_progress(guild, 8, s2e3)
-            await spoilers.fresh_words(guild, NOW, 7 * 86_400)
-            await recaps.channels(guild)
+            await recaps.get(guild, s2e3)
+            await progress_store.get(guild, 8)
+            await progress_store.set(guild, 8, s2e3)
+            await words.fresh_words(guild, NOW, 7 * 86_400)
+            await channels.ids(guild)
         statements = seen.checked()
         problems = full_scans(db.path, statements)
     finally:

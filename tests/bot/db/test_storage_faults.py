@@ -12,6 +12,7 @@ import pytest
 
 from bot.db import Database, DatabaseError
 from bot.db.episodes import EpisodeStore
+from bot.db.guilds import GuildStore
 from bot.episodes import EpisodeCode
 from bot.errors import storage_problem
 from tests.harness import Harness
@@ -69,7 +70,7 @@ async def test_a_full_disk_leaves_no_half_written_rows(tmp_path: Path) -> None:
     try:
         pages = await db.fetchval("PRAGMA page_count")
         await db.execute(f"PRAGMA max_page_count = {pages + 2}")
-        store = EpisodeStore(db)
+        store = EpisodeStore(db, GuildStore(db))
         episodes = [(EpisodeCode(1, n), "a long episode title " * 20, n) for n in range(1, 500)]
         with pytest.raises(sqlite3.OperationalError) as info:
             await store.upsert(7, episodes)

@@ -16,7 +16,7 @@ NOW = 1_700_000_000
 
 @pytest.fixture
 def store(db: Database) -> CountdownStore:
-    return CountdownStore(db)
+    return CountdownStore(db, GuildStore(db))
 
 
 def new(title: str, release_at: int, *, guild: int = GUILD, **kw: object) -> NewCountdown:

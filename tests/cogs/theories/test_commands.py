@@ -176,7 +176,7 @@ async def test_a_title_with_a_fresh_spoiler_word_is_refused(harness: Harness) ->
     h = harness
     await configure(h)
     await h.bot.guild_store.ensure(h.guild.id)
-    await h.bot.spoiler_store.add_word(h.guild.id, EpisodeCode(2, 3), "Helena", h.owner.id)
+    await h.bot.spoiler_words.add_word(h.guild.id, EpisodeCode(2, 3), "Helena", h.owner.id)
     refused = await new_theory(h, h.alice, title="Helena runs Lumon", episode="S2E3")
     assert refused.ephemeral and "S2E3" in refused.text and "Helena" not in refused.text, refused
     assert not any(c.is_thread for c in h.lb.channels.values())
@@ -243,7 +243,7 @@ async def test_progress_hides_a_resolution(harness: Harness) -> None:
     await new_theory(h, h.alice, episode="S1E2")
     done = await h.owner.slash("theory resolve", theory="1", outcome="Confirmed", episode="S1E9")
     await done.wait_done()
-    await h.bot.spoiler_store.set_progress(h.guild.id, h.bob.id, EpisodeCode(1, 4))
+    await h.bot.progress.set(h.guild.id, h.bob.id, EpisodeCode(1, 4))
     shown = await h.bob.slash("theory show", theory="1")
     assert shown.ephemeral and "S1E9" in shown.text and "Confirmed" not in shown.text, shown
     assert "your progress: S1E4" in shown.text
@@ -255,7 +255,7 @@ async def test_progress_hides_a_resolution(harness: Harness) -> None:
     revealed = await h.bob.click(shown.message, "Show anyway")
     assert "Confirmed" in revealed.text
     # Caught up: nothing is hidden.
-    await h.bot.spoiler_store.set_progress(h.guild.id, h.bob.id, EpisodeCode(1, 9))
+    await h.bot.progress.set(h.guild.id, h.bob.id, EpisodeCode(1, 9))
     assert "Confirmed" in (await h.bob.slash("theory show", theory="1")).text
     # A member without progress has not opted in: nothing hidden either.
     assert "Confirmed" in (await h.alice.slash("theory show", theory="1")).text
@@ -266,7 +266,7 @@ async def test_theories_past_progress_are_hidden_from_lists_and_autocomplete(har
     await configure(h)
     await new_theory(h, h.alice, title="Goats are a test", episode="S1E3")
     await new_theory(h, h.alice, title="The Chikhai Bardo", episode="S2E4")
-    await h.bot.spoiler_store.set_progress(h.guild.id, h.bob.id, EpisodeCode(2, 1))
+    await h.bot.progress.set(h.guild.id, h.bob.id, EpisodeCode(2, 1))
     listed = await h.bob.slash("theory top")
     assert "Goats" in listed.text and "Chikhai" not in listed.text
     choices = await h.bob.autocomplete("theory show", "theory", theory="")
@@ -420,7 +420,7 @@ async def test_episode_autocomplete_offers_aired_episodes_up_to_progress(harness
     choices = await h.alice.autocomplete("theory new", "episode", episode="")
     assert [c["value"] for c in choices] == ["S2E4", "S2E3", "S2E2", "S2E1"]
     assert not any("secret" in c["name"] for c in choices)
-    await h.bot.spoiler_store.set_progress(h.guild.id, h.bob.id, EpisodeCode(2, 2))
+    await h.bot.progress.set(h.guild.id, h.bob.id, EpisodeCode(2, 2))
     behind = await h.bob.autocomplete("theory new", "episode", episode="s2")
     assert [c["value"] for c in behind] == ["S2E2", "S2E1"]
 

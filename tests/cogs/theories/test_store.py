@@ -23,7 +23,7 @@ async def store(db: Database) -> TheoryStore:
     guilds = GuildStore(db)
     await guilds.ensure(GUILD)
     await guilds.ensure(OTHER)
-    return TheoryStore(db)
+    return TheoryStore(db, guilds)
 
 
 async def add(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.cogs.spoilers.support import severance, write_recap
+from tests.cogs.support import severance, write_recap
 from tests.harness import Harness
 from tests.support import NASTY, PING, squash, unescape, visible_outside_spoilers
 

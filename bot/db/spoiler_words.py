@@ -1,4 +1,4 @@
-"""SQL for the shared spoiler tables: per-episode spoiler words and members' watch progress."""
+"""SQL for spoiler words: per-episode words and names that keep titles neutral and the guard awake."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from ..episodes import EpisodeCode
 from ..folding import fold
 from . import Database, Row
+from .guilds import GuildStore
 
-__all__ = ["SpoilerStore", "SpoilerWord"]
+__all__ = ["SpoilerWord", "SpoilerWordStore"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,45 +23,16 @@ class SpoilerWord:
         return cls(row["guild_id"], EpisodeCode(row["season"], row["number"]), row["word"])
 
 
-class SpoilerStore:
-    """Spoiler words and watch progress; theories and spoilers both read these."""
+class SpoilerWordStore:
+    """The `spoiler_words` table. /spoilers words writes it; every title check and the guard read it."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, guilds: GuildStore) -> None:
         self.db = db
-
-    async def progress(self, guild_id: int, user_id: int) -> EpisodeCode | None:
-        """The last episode the member has watched, or None when they never set it."""
-        row = await self.db.fetchone(
-            "SELECT season, number FROM watch_progress WHERE guild_id = ? AND user_id = ?",
-            (guild_id, user_id),
-        )
-        return None if row is None else EpisodeCode(row["season"], row["number"])
-
-    async def set_progress(self, guild_id: int, user_id: int, code: EpisodeCode) -> None:
-        """Record how far the member has watched (replacing what was there)."""
-        async with self.db.transaction() as conn:
-            await conn.execute("INSERT INTO guilds (guild_id) VALUES (?) ON CONFLICT DO NOTHING", (guild_id,))
-            await conn.execute(
-                """
-                INSERT INTO watch_progress (guild_id, user_id, season, number, updated_at)
-                VALUES (?, ?, ?, ?, CAST(strftime('%s', 'now') AS INTEGER))
-                ON CONFLICT (guild_id, user_id) DO UPDATE SET
-                    season = excluded.season, number = excluded.number, updated_at = excluded.updated_at
-                """,
-                (guild_id, user_id, code.season, code.episode),
-            )
-
-    async def clear_progress(self, guild_id: int, user_id: int) -> bool:
-        """Forget the member's progress; False when there was none."""
-        removed = await self.db.execute(
-            "DELETE FROM watch_progress WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
-        )
-        return removed > 0
+        self.guilds = guilds
 
     async def add_word(self, guild_id: int, code: EpisodeCode, word: str, created_by: int) -> bool:
         """Add a spoiler word for an episode; False when that episode already has it (any case)."""
-        async with self.db.transaction() as conn:
-            await conn.execute("INSERT INTO guilds (guild_id) VALUES (?) ON CONFLICT DO NOTHING", (guild_id,))
+        async with self.guilds.writing(guild_id) as conn:
             cursor = await conn.execute(
                 """
                 INSERT INTO spoiler_words (guild_id, season, number, word, word_key, created_by, created_at)
