@@ -19,6 +19,7 @@ from discord.ext import commands
 import cogs
 
 from .config import Settings
+from .config_registry import ConfigRegistry
 from .db import Database
 from .db.episodes import EpisodeStore
 from .db.guilds import GuildStore
@@ -93,6 +94,8 @@ class Cliffhanger(commands.AutoShardedBot):
         self.progress = ProgressStore(self.db, self.guild_store)
         # "Show anyway" buttons: each feature registers how to find the item of its kind.
         self.reveals = RevealRegistry()
+        # /config subcommands and /config show lines that features add, whatever order cogs load in.
+        self.config_registry = ConfigRegistry()
         self.scheduler = Scheduler(self.jobs, clock=clock, gate=self.wait_until_ready)
         # Every REST request except interaction responses passes through this limiter, so a fan-out
         # plus whatever else the bot does at that moment stays under Discord's global 50/s.

@@ -10,11 +10,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can, ensure_moderator, missing_permissions
+from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can, missing_permissions, moderator_only
 from bot.errors import UserError
 from bot.text import clean_title, escape
 from bot.timezones import resolve_zone, search_zones
-from bot.ui import SettingsSection
 
 if TYPE_CHECKING:
     from bot.core import Cliffhanger
@@ -29,17 +28,27 @@ class Config(
     group_name="config",
     group_description="Cliffhanger's settings for this server (moderators)",
 ):
-    """Server settings. Every subcommand re-checks moderator status when it runs."""
+    """Server settings. Every subcommand re-checks moderator status when it runs; features add their
+    own subcommands and /config show lines through `bot.config_registry`."""
 
     def __init__(self, bot: Cliffhanger) -> None:
         self.bot = bot
         super().__init__()
 
-    async def interaction_check(self, interaction: discord.Interaction[Cliffhanger]) -> bool:  # type: ignore[override]
-        await ensure_moderator(interaction)
-        return True
+    @property
+    def group(self) -> app_commands.Group:
+        group = self.app_command
+        assert group is not None  # noqa: S101 - a GroupCog always has its group
+        return group
+
+    async def cog_load(self) -> None:
+        self.bot.config_registry.attach(self.group)
+
+    async def cog_unload(self) -> None:
+        self.bot.config_registry.detach(self.group)
 
     @app_commands.command(name="show", description="Show this server's Cliffhanger settings")
+    @moderator_only()
     async def show(self, interaction: discord.Interaction[Cliffhanger]) -> None:
         assert interaction.guild is not None  # noqa: S101 - guild_only
         embed = await self.settings_embed(interaction.guild)
@@ -67,10 +76,8 @@ class Config(
             value=self.describe_channel(guild, settings.announce_channel_id),
             inline=False,
         )
-        for cog in self.bot.cogs.values():
-            if isinstance(cog, SettingsSection):
-                for name, value in await cog.settings_fields(guild):
-                    embed.add_field(name=name, value=value, inline=False)
+        for name, value in await self.bot.config_registry.show_lines(guild):
+            embed.add_field(name=name, value=value, inline=False)
         embed.set_footer(text="Change these with the other /config commands.")
         return embed
 
@@ -90,6 +97,7 @@ class Config(
         name="timezone", description="Set the timezone that times typed in this server are read in"
     )
     @app_commands.describe(zone="An IANA timezone name, for example America/New_York or Europe/London")
+    @moderator_only()
     async def timezone(
         self, interaction: discord.Interaction[Cliffhanger], zone: app_commands.Range[str, 1, 64]
     ) -> None:
@@ -111,6 +119,7 @@ class Config(
 
     @app_commands.command(name="show-name", description="Set the name of the show this server follows")
     @app_commands.describe(name="The show's name as fans write it, for example Severance")
+    @moderator_only()
     async def show_name(
         self, interaction: discord.Interaction[Cliffhanger], name: app_commands.Range[str, 1, 100]
     ) -> None:
@@ -126,6 +135,7 @@ class Config(
         name="moderator-role", description="Let a role run moderator commands (leave empty to clear)"
     )
     @app_commands.describe(role="Members with this role count as moderators; leave it out to clear it")
+    @moderator_only()
     async def moderator_role(
         self, interaction: discord.Interaction[Cliffhanger], role: discord.Role | None = None
     ) -> None:
@@ -160,6 +170,7 @@ class Config(
     @app_commands.describe(
         channel="A text or announcement channel the bot can post in; leave it out to clear it"
     )
+    @moderator_only()
     async def announcements(
         self,
         interaction: discord.Interaction[Cliffhanger],

@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can, ensure_moderator, moderator_only
+from bot.config_registry import ConfigSection
 from bot.episodes import EpisodeCode
 from bot.errors import UserError
 from bot.lookup import find_by_ref
@@ -99,10 +100,12 @@ class Countdowns(
     async def cog_load(self) -> None:
         self.bot.scheduler.register(JOB_KIND, self.announcer)
         self.bot.add_dynamic_items(NotifyButton)
+        self.bot.config_registry.add("countdowns", ConfigSection(show_lines=self.config_lines))
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister(JOB_KIND)
         self.bot.remove_dynamic_items(NotifyButton)
+        self.bot.config_registry.remove("countdowns")
 
     def now(self) -> float:
         return self.bot.scheduler.clock.now()
@@ -812,7 +815,7 @@ class Countdowns(
     # ==========================================================================================
     # /config show
     # ==========================================================================================
-    async def settings_fields(self, guild: discord.Guild) -> list[tuple[str, str]]:
+    async def config_lines(self, guild: discord.Guild) -> list[tuple[str, str]]:
         now = int(self.now())
         upcoming = await self.store.count(guild.id, now, "upcoming")
         next_up = await self.store.next_up(guild.id, now)

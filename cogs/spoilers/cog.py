@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import SPOILER_CHANNEL_PERMISSIONS, ensure_bot_can, missing_permissions, moderator_only
+from bot.config_registry import ConfigSection
 from bot.episode_options import episode_choices, read_episode
 from bot.episodes import EpisodeCode, parse_episode
 from bot.errors import BotMissingPermissions, UserError
@@ -73,11 +74,17 @@ class Spoilers(
         self.leak_guard = SpoilerGuard(bot)
         super().__init__()
 
+    async def cog_load(self) -> None:
+        self.bot.config_registry.add("spoilers", ConfigSection(show_lines=self.config_lines))
+
+    async def cog_unload(self) -> None:
+        self.bot.config_registry.remove("spoilers")
+
     def now(self) -> int:
         return int(self.bot.scheduler.clock.now())
 
     # -- settings for /config show ---------------------------------------------------------------
-    async def settings_fields(self, guild: discord.Guild) -> list[tuple[str, str]]:
+    async def config_lines(self, guild: discord.Guild) -> list[tuple[str, str]]:
         settings = await self.bot.guild_store.get(guild.id)
         channels = await self.bot.spoiler_channels.ordered(guild.id)
         words = await self.bot.spoiler_words.words(guild.id)

@@ -9,7 +9,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ensure_bot_can, ensure_moderator, missing_permissions
+from bot.checks import ensure_bot_can, missing_permissions, moderator_only
+from bot.config_registry import ConfigSection
 from bot.episode_options import episode_choices, read_episode
 from bot.episodes import EpisodeCode
 from bot.errors import BotMissingPermissions, UserError
@@ -40,7 +41,7 @@ from .views import CountEditor, TheoryModal, TheoryPager, VoteButton, vote_view
 if TYPE_CHECKING:
     from bot.core import Cliffhanger
 
-__all__ = ["Theories", "config_theories"]
+__all__ = ["Theories", "config_command"]
 
 log = logging.getLogger(__name__)
 
@@ -96,16 +97,20 @@ class DestinationTransformer(app_commands.Transformer):
         return channel
 
 
-@app_commands.describe(channel="A text channel (one thread per theory) or a forum (one post per theory)")
-async def config_theories(
-    interaction: Interaction, channel: app_commands.Transform[Destination, DestinationTransformer]
-) -> None:
-    """Where theories go. Attached to the /config group by the theories cog."""
-    await ensure_moderator(interaction)
-    cog = interaction.client.get_cog("Theories")
-    if not isinstance(cog, Theories):
-        raise RuntimeError("the theories cog is not loaded")
-    await cog.configure(interaction, channel)
+def config_command(cog: Theories) -> app_commands.Command[Any, ..., None]:
+    """/config theories, bound to the loaded theories cog; the config registry attaches it to /config."""
+
+    @app_commands.command(
+        name="theories", description="Set where theories go: a text channel (threads) or a forum (posts)"
+    )
+    @app_commands.describe(channel="A text channel (one thread per theory) or a forum (one post per theory)")
+    @moderator_only()
+    async def theories(
+        interaction: Interaction, channel: app_commands.Transform[Destination, DestinationTransformer]
+    ) -> None:
+        await cog.configure(interaction, channel)
+
+    return theories
 
 
 def as_tag(tag_id: int) -> discord.ForumTag:
@@ -125,7 +130,6 @@ class Theories(
         self.bot = bot
         self.store = TheoryStore(bot.db, bot.guild_store)
         self.editor = CountEditor(self.refresh_counts)
-        self._config_command: app_commands.Command[Any, ..., None] | None = None
         super().__init__()
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -133,32 +137,22 @@ class Theories(
         self.bot.add_dynamic_items(VoteButton)
         self.bot.reveals.register("theory", self.reveal_theory)
         self.bot.reveals.register("outcome", self.reveal_outcome)
-        group = self.bot.tree.get_command("config")
-        if isinstance(group, app_commands.Group):
-            command: app_commands.Command[Any, ..., None] = app_commands.Command(
-                name="theories",
-                description="Set where theories go: a text channel (threads) or a forum (posts)",
-                callback=config_theories,
-            )
-            group.add_command(command, override=True)
-            self._config_command = command
-        else:
-            log.warning("no /config group is loaded; /config theories is unavailable")
+        self.bot.config_registry.add(
+            "theories", ConfigSection(commands=[config_command(self)], show_lines=self.config_lines)
+        )
 
     async def cog_unload(self) -> None:
         await self.editor.flush()
         self.bot.remove_dynamic_items(VoteButton)
         self.bot.reveals.unregister("theory")
         self.bot.reveals.unregister("outcome")
-        group = self.bot.tree.get_command("config")
-        if isinstance(group, app_commands.Group) and self._config_command is not None:
-            group.remove_command(self._config_command.name)
+        self.bot.config_registry.remove("theories")
 
     def now(self) -> int:
         return int(self.bot.scheduler.clock.now())
 
-    async def settings_fields(self, guild: discord.Guild) -> list[tuple[str, str]]:
-        """The /config show line for theories (SettingsSection)."""
+    async def config_lines(self, guild: discord.Guild) -> list[tuple[str, str]]:
+        """The /config show line for theories."""
         settings = await self.store.settings(guild.id)
         if settings is None:
             return [("Theories", "not set: `/config theories channel:` picks a text channel or forum")]
@@ -406,6 +400,7 @@ class Theories(
         episode="The episode that settled it, for example S2E7",
         lock="Lock the thread so no one can post in it any more",
     )
+    @moderator_only()
     async def resolve(
         self,
         interaction: Interaction,
@@ -414,7 +409,6 @@ class Theories(
         episode: app_commands.Range[str, 1, 20],
         lock: bool = False,
     ) -> None:
-        await ensure_moderator(interaction)
         assert interaction.guild is not None  # noqa: S101 - guild_only
         found = await self.find(interaction, theory, example=EX_RESOLVE)
         code = await read_episode(

@@ -203,3 +203,51 @@ async def test_commands_are_guild_only_and_config_defaults_to_manage_server(harn
     assert config["default_member_permissions"] == str(discord.Permissions(manage_guild=True).value)
     for command in commands.values():
         assert command.get("contexts") == [0], command["name"]
+
+
+# -- features' /config subcommands and /config show lines (bot.config_registry) ------------------
+FEATURE_LINES = {"Countdowns", "Spoiler channels", "Spoilers", "Theories"}
+
+
+async def show_fields(h: Harness) -> dict[str, str]:
+    reply = await h.owner.slash("config show")
+    return {f["name"]: f["value"] for f in reply.embeds[0]["fields"]}
+
+
+async def set_theories_channel(h: Harness) -> str:
+    reply = await h.owner.slash("config theories", channel=h.world.general)
+    await reply.wait_done()
+    return reply.text
+
+
+async def test_reloading_config_keeps_every_features_subcommands_and_lines(harness: Harness) -> None:
+    h = harness
+    await h.bot.reload_extension("cogs.config")
+    assert "New theories go to" in await set_theories_channel(h)
+    assert set(await show_fields(h)) >= FEATURE_LINES
+
+
+async def test_reloading_a_feature_replaces_its_subcommand_and_unloading_removes_it(harness: Harness) -> None:
+    h = harness
+    await h.bot.reload_extension("cogs.theories")
+    assert "New theories go to" in await set_theories_channel(h)
+    await h.bot.unload_extension("cogs.theories")
+    group = h.bot.tree.get_command("config")
+    assert isinstance(group, discord.app_commands.Group)
+    assert group.get_command("theories") is None
+    assert "Theories" not in await show_fields(h)
+
+
+async def test_features_loaded_before_config_still_get_their_subcommands(harness: Harness) -> None:
+    h = harness
+    order = sorted(h.bot.extensions, reverse=True)  # cogs.theories ... cogs.config
+    assert order.index("cogs.theories") < order.index("cogs.config")
+    await h.restart(extensions=order)
+    assert "New theories go to" in await set_theories_channel(h)
+    assert set(await show_fields(h)) >= FEATURE_LINES
+
+
+async def test_a_members_use_of_a_feature_subcommand_is_refused(harness: Harness) -> None:
+    h = harness
+    reply = await h.alice.slash("config theories", channel=h.world.general)
+    assert reply.ephemeral and "Only moderators can do that" in reply.text
