@@ -252,34 +252,6 @@ class Countdowns(
         )
 
     # ==========================================================================================
-    # autocomplete
-    # ==========================================================================================
-    async def countdown_autocomplete(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        zone = await server_zone(interaction)
-        now = self.now()
-        found = await self.store.search(interaction.guild_id, current.strip().lstrip("#"), int(now))
-        return [app_commands.Choice(name=render.choice_name(cd, zone, now), value=str(cd.id)) for cd in found]
-
-    async def pack_autocomplete(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        typed = current.strip().lower()
-        choices = []
-        for slug, path in list_packs(self.packs_dir).items():
-            if typed and typed not in slug:
-                continue
-            try:
-                label = f"{slug} \N{MIDDLE DOT} {load_pack(path).summary}"
-            except UserError:
-                label = f"{slug} \N{MIDDLE DOT} \N{WARNING SIGN} has problems; import it to see them"
-            choices.append(app_commands.Choice(name=label[:100], value=slug))
-        return choices[:25]
-
-    # ==========================================================================================
     # commands for everyone
     # ==========================================================================================
     @app_commands.command(name="next", description="The next premiere or episode drop, with a live countdown")
@@ -830,26 +802,38 @@ class Countdowns(
             )
         return [("Countdowns", "\n".join(lines)[:1024])]
 
-    # -- autocomplete wiring ---------------------------------------------------------------------
+    # ==========================================================================================
+    # autocomplete
+    # ==========================================================================================
     @show.autocomplete("countdown")
-    async def _show_ac(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return await self.countdown_autocomplete(interaction, current)
-
     @edit.autocomplete("countdown")
-    async def _edit_ac(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return await self.countdown_autocomplete(interaction, current)
-
     @delete.autocomplete("countdown")
-    async def _delete_ac(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return await self.countdown_autocomplete(interaction, current)
-
     @status.autocomplete("countdown")
-    async def _status_ac(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return await self.countdown_autocomplete(interaction, current)
+    async def countdown_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        zone = await server_zone(interaction)
+        now = self.now()
+        found = await self.store.search(interaction.guild_id, current.strip().lstrip("#"), int(now))
+        return [app_commands.Choice(name=render.choice_name(cd, zone, now), value=str(cd.id)) for cd in found]
 
     @import_.autocomplete("pack")
-    async def _pack_ac(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return await self.pack_autocomplete(interaction, current)
+    async def pack_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        typed = current.strip().lower()
+        choices = []
+        for slug, path in list_packs(self.packs_dir).items():
+            if typed and typed not in slug:
+                continue
+            try:
+                label = f"{slug} \N{MIDDLE DOT} {load_pack(path).summary}"
+            except UserError:
+                label = f"{slug} \N{MIDDLE DOT} \N{WARNING SIGN} has problems; import it to see them"
+            choices.append(app_commands.Choice(name=label[:100], value=slug))
+        return choices[:25]
 
 
 def _episode_changes(
