@@ -21,8 +21,8 @@ from tests.cogs.countdowns.support import announced, announcements, configure, c
 from tests.fanout import build_servers, seed_countdowns, tally
 from tests.harness import Harness, World, build_world
 from tests.loopback import BOT_TOKEN, Actor, Guild, LoopbackDiscord, running
+from tests.loopback.gateway import shard_of
 from tests.loopback.limits import DiscordLimits
-from tests.loopback.server import shard_of
 from tests.support import until
 
 SHARDS = 2

@@ -8,7 +8,7 @@ from typing import Any
 from bot.episodes import EpisodeCode
 from tests.harness import Harness
 from tests.loopback import Actor
-from tests.loopback.server import INTENT_MESSAGE_CONTENT, PRIVILEGED
+from tests.loopback.gateway import INTENT_MESSAGE_CONTENT, PRIVILEGED
 from tests.loopback.state import Message
 
 DAY = 86_400

@@ -6,7 +6,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from .server import Interaction, LoopbackDiscord
+from .interactions import Interaction
+from .server import LoopbackDiscord
 from .state import Channel, ChannelType, Guild, Member, Message, Role, User
 
 OPTION_SUBCOMMAND = 1

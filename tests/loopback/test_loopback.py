@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -224,3 +225,23 @@ async def test_realistic_mode_paces_the_real_client_per_channel(harness: Harness
     # discord.py read the X-RateLimit headers and waited instead of hitting the bucket.
     assert limits.refused["channel"] == 0, limits.refused
     assert limits.refused["global"] == 0
+
+
+def test_each_route_has_one_handler_across_the_resource_modules() -> None:
+    from tests.loopback.core import route
+
+    class Twice(LoopbackDiscord):
+        @route("POST", "/channels/{channel}/messages")
+        async def handle_another_create_message(self, req: object) -> None:
+            return None
+
+    class Overridden(LoopbackDiscord):
+        @route("POST", "/channels/{channel}/messages")
+        async def handle_create_message(self, req: object) -> None:
+            return None
+
+    with pytest.raises(RuntimeError, match=re.escape("two loopback handlers for POST /channels/{channel}")):
+        Twice()
+    assert Overridden()._routes  # overriding the same handler is fine
+    routes = {(m, p.pattern) for m, p, _ in LoopbackDiscord()._routes}
+    assert len(routes) == len(LoopbackDiscord()._routes) >= 38
