@@ -14,7 +14,7 @@ from bot import create_bot
 from bot.config import Settings
 from bot.core import Cliffhanger
 from bot.db import Database
-from tests.clocks import ShiftedClock
+from tests.clocks import ShiftedClock, SteppingClock
 from tests.loopback import Actor, Channel, ChannelType, Guild, LoopbackDiscord, Role
 
 T = TypeVar("T")
@@ -57,6 +57,8 @@ class Harness:
     world: World
     settings: Settings
     clock: ShiftedClock
+    # The identify window is the bot's own wait between IDENTIFYs: taken at once, and recorded.
+    identify_clock: SteppingClock = field(default_factory=SteppingClock)
     _bot: Cliffhanger | None = None
     _task: asyncio.Task[None] | None = None
     _loop: asyncio.AbstractEventLoop | None = None
@@ -95,6 +97,8 @@ class Harness:
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self, **options: Any) -> Cliffhanger:
         bot = create_bot(self.settings, clock=self.clock, guild_ready_timeout=0.05, **options)
+        bot.identify_clock = self.identify_clock.now
+        bot.identify_sleep = self.identify_clock.sleep
         await bot.login(self.settings.discord_token)
         self._task = asyncio.create_task(bot.connect(reconnect=True), name="test-bot-connect")
         ready = asyncio.ensure_future(bot.wait_until_ready())

@@ -129,7 +129,7 @@ class Theories(
     def __init__(self, bot: Cliffhanger) -> None:
         self.bot = bot
         self.store = TheoryStore(bot.db, bot.guild_store)
-        self.editor = CountEditor(self.refresh_counts)
+        self.editor = CountEditor(self.refresh_counts, clock=bot.scheduler.clock)
         super().__init__()
 
     # -- lifecycle ----------------------------------------------------------------------------

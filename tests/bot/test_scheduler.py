@@ -59,8 +59,8 @@ async def test_jobs_run_in_due_order_not_insert_order(
     await scheduler.schedule([job("c", T0 + 30), job("a", T0 + 10), job("b", T0 + 20)])
     await scheduler.start()
     await clock.advance(9)
-    await asyncio.sleep(0.05)
-    assert ran == []  # nothing is due yet
+    await scheduler.wait_caught_up(clock.now())
+    assert ran == []  # it looked at T0 + 9 and found nothing due yet
     for expected in (1, 2, 3):
         await clock.advance(10)
         await until(lambda expected=expected: _at_least(ran, expected))  # type: ignore[misc]
@@ -83,11 +83,35 @@ async def test_insert_wakes_a_sleeping_scheduler(scheduler: Scheduler, clock: Ma
     scheduler.register("test", handler)
     await scheduler.schedule([job("far", T0 + 86_000)])
     await scheduler.start()
-    await asyncio.sleep(0.05)  # the dispatcher is now asleep until T0 + 86000
+    await scheduler.wait_caught_up(T0)  # the dispatcher is now asleep until T0 + 86000
     await scheduler.schedule([job("soon", T0 + 5)])
     await clock.advance(5)
     await until(lambda: _at_least(ran, 1))
     assert ran == ["soon"]
+
+
+async def test_caught_up_waits_for_a_running_job_and_for_a_look_after_a_wake(
+    scheduler: Scheduler, clock: ManualClock
+) -> None:
+    release = asyncio.Event()
+    ran: list[str] = []
+
+    async def handler(j: Job) -> None:
+        await release.wait()
+        ran.append(j.key)
+
+    scheduler.register("test", handler)
+    await scheduler.schedule([job("now", T0)])
+    await scheduler.start()
+    waiting = asyncio.ensure_future(scheduler.wait_caught_up(T0))
+    await until(lambda: scheduler.running and not scheduler._idle.is_set())
+    assert not waiting.done()  # the job is still running
+    release.set()
+    await asyncio.wait_for(waiting, 3)
+    assert ran == ["now"]
+    await scheduler.schedule([job("also now", T0)])  # a wake: the earlier look no longer counts
+    await asyncio.wait_for(scheduler.wait_caught_up(T0), 3)
+    assert ran == ["now", "also now"]
 
 
 async def test_a_raising_handler_does_not_stop_the_next_job(

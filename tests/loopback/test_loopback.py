@@ -12,6 +12,7 @@ import aiohttp
 import discord
 import pytest
 
+from bot.core import IDENTIFY_WINDOW
 from tests.harness import Harness, World
 from tests.loopback import BOT_TOKEN, LoopbackDiscord
 from tests.loopback.limits import DiscordLimits
@@ -130,7 +131,8 @@ async def test_interactions_answer_once_and_within_the_deadline(
     late = loopback.new_interaction(
         type=2, guild=world.guild, channel=world.general, member=member, data={"name": "x"}
     )
-    await asyncio.sleep(0.3)
+    await asyncio.wait_for(late.answered.wait(), 5)  # set by the deadline: Discord gave up on it
+    assert late.expired
     status, data = await http(
         "POST", f"/interactions/{late.id}/{late.token}/callback", {"type": 4, "data": {"content": "late"}}
     )
@@ -171,6 +173,7 @@ async def test_reidentify_after_an_invalidated_session(harness: Harness) -> None
     await harness.lb.invalidate_sessions()
     await asyncio.wait_for(ready_again, 10)
     assert harness.lb.identify_count == 2
+    assert harness.identify_clock.slept == [IDENTIFY_WINDOW]  # the bot waited its turn to IDENTIFY
     reply = await harness.owner.slash("about")
     assert reply.embeds
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 
@@ -36,7 +35,7 @@ async def test_each_milestone_posts_at_its_moment_and_pings_only_the_role(harnes
     await run_events(h)
     countdown = await created(h, title="Severance season 2", when="in 2 hours", role=role, milestones="1h")
     h.clock.jump(HOUR - 30)
-    await asyncio.sleep(0.2)
+    await h.bot.scheduler.wait_caught_up(h.clock.now())
     assert announcements(h) == []  # thirty seconds early: nothing yet
     h.clock.jump(31)
     message = await announced(h, countdown.id, "In one hour", h.world.announcements)
@@ -94,7 +93,7 @@ async def test_exactly_once_across_a_restart(harness: Harness) -> None:
     await announced(h, countdown.id, "it's out!")
     await settled(h, countdown.id, 0)
     await h.restart()
-    await asyncio.sleep(0.2)
+    await h.bot.scheduler.wait_caught_up(h.clock.now())
     assert len(announcements(h, countdown_id=countdown.id)) == 2
     assert len(h.lb.requests_to("POST", MESSAGES)) == 2
 
@@ -111,7 +110,7 @@ async def test_exactly_once_across_a_gateway_resume(harness: Harness) -> None:
     await h.settle()
     await settled(h, countdown.id, 0)
     h.clock.jump(HOUR)
-    await asyncio.sleep(0.2)
+    await h.bot.scheduler.wait_caught_up(h.clock.now())
     assert len(announcements(h, countdown_id=countdown.id)) == 1
 
 
