@@ -16,7 +16,8 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 def readme_who() -> dict[str, str]:
     """Each command's "Who" column in the README's command table."""
-    rows = re.findall(r"^\| `/([a-z -]+?)(?: [a-z_]+:.*?)?` \| ([^|]+) \|", README, re.MULTILINE)
+    commands = README.split("\n## Commands\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `/([a-z -]+?)(?: [a-z_]+:.*?)?` \| ([^|]+) \|", commands, re.MULTILINE)
     return {path: who.strip() for path, who in rows}
 
 
