@@ -3,7 +3,8 @@ outside it, every extension `setup_hook` would load loads there, with the migrat
 schedule packs in place.
 
 Nothing is downloaded: the wheel is built with the setuptools already installed (no build
-isolation), and the fresh venv borrows this venv's dependencies through a `.pth` line instead of
+isolation; an older setuptools without a built-in bdist_wheel makes pip fetch the build backend
+instead), and the fresh venv borrows this venv's dependencies through a `.pth` line instead of
 installing them again. A `.pth` line only adds a folder to `sys.path`; the `.pth` files inside that
 folder (among them this checkout's editable install) are not run, so the fresh venv cannot see the
 checkout.
@@ -11,6 +12,7 @@ checkout.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
@@ -80,6 +82,15 @@ asyncio.run(main())
 """
 
 
+def _build_options() -> list[str]:
+    """Build with the installed setuptools when it can make wheels by itself (70.1 and later)."""
+    try:
+        major, minor = (int(part) for part in importlib.metadata.version("setuptools").split(".")[:2])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return ["--no-deps"]
+    return [*OFFLINE, "--no-build-isolation"] if (major, minor) >= (70, 1) else ["--no-deps"]
+
+
 def _site_packages(prefix: Path) -> Path:
     return Path(sysconfig.get_path("purelib", vars={"base": str(prefix), "platbase": str(prefix)}))
 
@@ -89,7 +100,7 @@ def test_the_wheel_installs_every_extension_with_its_data(tmp_path: Path) -> Non
     shutil.copytree(ROOT, source, ignore=IGNORED)
     dist = tmp_path / "dist"
     subprocess.run(
-        [*PIP, "wheel", *OFFLINE, "--no-build-isolation", "--wheel-dir", str(dist), str(source)],
+        [*PIP, "wheel", *_build_options(), "--wheel-dir", str(dist), str(source)],
         check=True,
         cwd=tmp_path,
     )
