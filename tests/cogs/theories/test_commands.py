@@ -12,6 +12,7 @@ from cogs.theories.views import EDIT_INTERVAL
 from tests.harness import Harness
 from tests.loopback import Actor, Channel, Message
 from tests.loopback.actor import Reply
+from tests.support import until
 
 
 def cog(h: Harness) -> Any:
@@ -57,9 +58,13 @@ def labels(message: Message) -> list[str]:
 async def edits_done(h: Harness) -> None:
     """Let the vote-edit interval pass on the bot's clock (not sat out) until no count edit is pending."""
     editor = cog(h).editor
-    while editor.pending():
-        h.clock.jump(EDIT_INTERVAL)
-        await asyncio.sleep(0.005)  # the woken edit runs, or an edit in flight finishes
+
+    def settled() -> bool:
+        if editor.pending():
+            h.clock.jump(EDIT_INTERVAL)  # wakes the edit that waits; one in flight just finishes
+        return not editor.pending()
+
+    await until(settled, what="the vote counts' edits")
 
 
 async def counts_shown(h: Harness, number: int, plausible: int, doubtful: int) -> None:
