@@ -39,7 +39,7 @@ from bench.scale import (
     user_id,
 )
 from tests.loopback import ChannelType, LoopbackDiscord, Message
-from tests.loopback.harness import Actor, Reply
+from tests.loopback.actor import Actor, Reply
 from tests.loopback.process import BotProcess
 
 

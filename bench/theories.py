@@ -81,7 +81,7 @@ async def main(path: Path) -> None:
     rnd = random.Random(5)
     print(f"filling {path} with {THEORIES:,} theories and {VOTES:,} votes...")
     await fill(db, rnd)
-    store = TheoryStore(db)
+    store = TheoryStore(db, GuildStore(db))
     for label, query in [
         ("top", TheoryQuery()),
         ("top status:open", TheoryQuery(status="open")),

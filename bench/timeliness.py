@@ -30,7 +30,7 @@ from bot.db.jobs import JobStore
 from bot.scheduler import Clock, Scheduler
 from cogs.countdowns.rules import plan_jobs
 from cogs.countdowns.store import CountdownStore, NewCountdown
-from tests.conftest import build_world
+from tests.harness import build_world
 from tests.loopback import LoopbackDiscord
 
 CHANNELS = 100  # under 5 messages per 5 s per channel at these rates
@@ -85,7 +85,7 @@ async def run(design: str, announcements: int, window: float, poll: float) -> di
 async def measure(
     bot: Cliffhanger, lb: LoopbackDiscord, guild_id: int, rooms: list[int], *, count: int, window: float
 ) -> list[float]:
-    store = CountdownStore(bot.db)
+    store = CountdownStore(bot.db, bot.guild_store)
     await bot.guild_store.update(guild_id, announce_channel_id=rooms[0])
     now = int(time.time())
     start = now + 5

@@ -1,4 +1,10 @@
-"""Run-time permission checks: who may run moderator commands, and what the bot may do where."""
+"""Run-time permission checks: who may run moderator commands, and what the bot may do where.
+
+The one way to make a command moderators-only is `@moderator_only()` on it: it runs when the command
+does, whatever a server's command permission overrides say (`default_permissions` on a group is only
+a hint admins can change). A button that finishes a moderator command (the delete confirmation)
+calls `ensure_moderator` itself, because views have no check decorator.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +23,13 @@ __all__ = [
     "ANNOUNCE_PERMISSIONS",
     "INVITE_PERMISSIONS",
     "PERMISSION_NAMES",
+    "SPOILER_CHANNEL_PERMISSIONS",
     "ensure_bot_can",
     "ensure_moderator",
     "is_moderator",
     "missing_permissions",
     "moderator_only",
+    "requires_moderator",
 ]
 
 T = TypeVar("T")
@@ -49,6 +57,10 @@ PERMISSION_NAMES: dict[str, str] = {
 }
 
 ANNOUNCE_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+# A spoiler channel: recaps are posted and edited there, and the guard's reposts may land there.
+SPOILER_CHANNEL_PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, read_message_history=True, manage_messages=True
+)
 
 # What the invite link asks for: everything any feature needs, nothing more (see README).
 INVITE_PERMISSIONS = discord.Permissions(
@@ -114,11 +126,16 @@ async def ensure_moderator(interaction: discord.Interaction[Cliffhanger]) -> Non
     raise NotModerator(role)
 
 
+async def _moderator_check(interaction: discord.Interaction[Any]) -> bool:
+    await ensure_moderator(interaction)
+    return True
+
+
 def moderator_only() -> Callable[[T], T]:
-    """An app-command check for moderator commands; runs at call time, whatever the server's overrides."""
+    """Make an app command moderators-only; checked each time it runs, whatever the server's overrides."""
+    return app_commands.check(_moderator_check)
 
-    async def predicate(interaction: discord.Interaction[Any]) -> bool:
-        await ensure_moderator(interaction)
-        return True
 
-    return app_commands.check(predicate)
+def requires_moderator(command: app_commands.Command[Any, ..., Any]) -> bool:
+    """Whether `moderator_only()` guards the command (for tests and documentation)."""
+    return _moderator_check in command.checks

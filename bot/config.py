@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import tempfile
@@ -84,11 +83,6 @@ class Settings:
             ),
             tvmaze_url=_parse_base_url("TVMAZE_URL", values.get("TVMAZE_URL", ""), DEFAULT_TVMAZE_URL),
         )
-
-    @property
-    def log_level_number(self) -> int:
-        """The numeric level for the logging module."""
-        return int(logging.getLevelName(self.log_level))
 
 
 def _parse_guild_id(raw: str) -> int | None:

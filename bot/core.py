@@ -19,11 +19,14 @@ from discord.ext import commands
 import cogs
 
 from .config import Settings
+from .config_registry import ConfigRegistry
 from .db import Database
 from .db.episodes import EpisodeStore
 from .db.guilds import GuildStore
 from .db.jobs import JobStore
-from .db.spoilers import SpoilerStore
+from .db.progress import ProgressStore
+from .db.spoiler_channels import SpoilerChannelStore
+from .db.spoiler_words import SpoilerWordStore
 from .errors import report_error
 from .lock import InstanceLock
 from .ratelimit import GlobalRateLimiter
@@ -88,10 +91,15 @@ class Cliffhanger(commands.AutoShardedBot):
         self.db = Database(settings.database_path)
         self.guild_store = GuildStore(self.db)
         self.jobs = JobStore(self.db)
-        self.episodes = EpisodeStore(self.db)
-        self.spoiler_store = SpoilerStore(self.db)
+        # Stores more than one feature reads; a feature's own store belongs to its cog.
+        self.episodes = EpisodeStore(self.db, self.guild_store)
+        self.spoiler_words = SpoilerWordStore(self.db, self.guild_store)
+        self.spoiler_channels = SpoilerChannelStore(self.db, self.guild_store)
+        self.progress = ProgressStore(self.db, self.guild_store)
         # "Show anyway" buttons: each feature registers how to find the item of its kind.
         self.reveals = RevealRegistry()
+        # /config subcommands and /config show lines that features add, whatever order cogs load in.
+        self.config_registry = ConfigRegistry()
         self.scheduler = Scheduler(self.jobs, clock=clock, gate=self.wait_until_ready)
         # Every REST request except interaction responses passes through this limiter, so a fan-out
         # plus whatever else the bot does at that moment stays under Discord's global 50/s.
@@ -139,7 +147,8 @@ class Cliffhanger(commands.AutoShardedBot):
         self.setup_finished_at = time.monotonic()
         log.info("set up in %.2f s", self.setup_finished_at - self.started_at)
 
-    def discover_extensions(self) -> list[str]:
+    @staticmethod
+    def discover_extensions() -> list[str]:
         """Every module or package directly under cogs/."""
         return sorted(
             f"{cogs.__name__}.{m.name}"

@@ -145,6 +145,8 @@ class Scheduler:
         self._slot_freed = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._asleep_at: float | None = None  # clock time of the last look that found nothing due
+        self._looked = asyncio.Event()  # set when the loop falls asleep or a job finishes
 
     # -- registration --------------------------------------------------------------------------
     def register(self, kind: str, handler: Handler) -> None:
@@ -187,6 +189,7 @@ class Scheduler:
 
     def wake(self) -> None:
         """Make the dispatcher look at the table again (a row was added or moved)."""
+        self._asleep_at = None  # whatever it concluded before no longer holds
         self._wake.set()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -225,6 +228,14 @@ class Scheduler:
         """Wait until no job is running (tests and benchmarks use this)."""
         await self._idle.wait()
 
+    async def wait_caught_up(self, now: float) -> None:
+        """Wait until the loop has looked for due jobs at clock time `now` or later, found none, and
+        sleeps with no job running: nothing due by `now` is still to happen. Tests use it to show
+        that something was not sent, instead of sleeping a while and hoping."""
+        while self._asleep_at is None or self._asleep_at < now or self._in_flight:
+            self._looked.clear()
+            await self._looked.wait()
+
     # -- the loop ------------------------------------------------------------------------------
     async def _run(self) -> None:
         if self._gate is not None:
@@ -248,11 +259,8 @@ class Scheduler:
         self._wake.clear()
         next_run = await self.store.next_run_at()
         now = self.clock.now()
-        if next_run is None:
-            await self._wait(MAX_SLEEP)
-            return
-        if next_run > now:
-            await self._wait(min(next_run - now, MAX_SLEEP))
+        if next_run is None or next_run > now:
+            await self._wait(MAX_SLEEP if next_run is None else min(next_run - now, MAX_SLEEP), looked_at=now)
             return
         claimed, skipped = await self.store.claim_due(int(now), free)
         for job in skipped:
@@ -263,13 +271,20 @@ class Scheduler:
         for job in claimed:
             self._spawn(self._execute(job))
 
-    async def _wait(self, seconds: float) -> None:
-        """Sleep for `seconds` on the clock, or until woken, whichever comes first."""
+    async def _wait(self, seconds: float, *, looked_at: float | None = None) -> None:
+        """Sleep for `seconds` on the clock, or until woken, whichever comes first. `looked_at` is the
+        clock time at which nothing was found due: `wait_caught_up` trusts it once the sleep has begun."""
         sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
         waker = asyncio.ensure_future(self._wake.wait())
         try:
+            if looked_at is not None:
+                await asyncio.sleep(0)  # the sleep starts first, so time moved on from here ends it
+                if not self._wake.is_set():
+                    self._asleep_at = looked_at
+                    self._looked.set()
             await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            self._asleep_at = None
             sleeper.cancel()
             waker.cancel()
 
@@ -282,6 +297,7 @@ class Scheduler:
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
         self._slot_freed.set()
+        self._looked.set()
         if not self._in_flight:
             self._idle.set()
 

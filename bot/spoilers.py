@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from .db.spoilers import SpoilerWord
+from .db.spoiler_words import SpoilerWord
 from .episodes import EpisodeCode
 from .errors import UserError, report_error
 from .folding import fold
+from .text import defuse_mentions
 
 if TYPE_CHECKING:
     from .core import Cliffhanger
@@ -33,6 +34,7 @@ __all__ = [
     "is_fresh",
     "member_progress",
     "safe_header",
+    "spoiler",
     "spoiler_chunks",
     "unspoilered_text",
 ]
@@ -40,7 +42,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_WINDOW_SECONDS = 7 * 86400
-ZWSP = "\u200b"
 
 # Characters that could end the tag (`|`), escape its closing pipes (`\`) or open a code span that
 # swallows them (`` ` ``). Each is backslash-escaped wherever it appears.
@@ -48,8 +49,6 @@ _ALWAYS_ESCAPED = frozenset("\\|`")
 # Block markers at the start of a line (headings, quotes, subtext, lists) could lift a line out of
 # the inline spoiler, so they are escaped too.
 _LINE_MARKER = re.compile(r"(?m)^([ \t]*)(?:([#>*+-])|(\d+)([.)]))")
-_MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
-_ID_MENTION = re.compile(r"<@(?=[!&]?\d)")
 _SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*\s")
 _MIN_BODY = 40  # below this much room after the header, the body starts in the next message
 
@@ -67,9 +66,13 @@ def escape_spoiler_text(text: str) -> str:
         indent, symbol, digits, dot = match.groups()
         return f"{indent}\\{symbol}" if symbol else f"{indent}{digits}\\{dot}"
 
-    escaped = _LINE_MARKER.sub(marker, escaped)
-    escaped = _MASS_MENTION.sub(lambda m: f"@{ZWSP}{m[1]}", escaped)
-    return _ID_MENTION.sub(f"<@{ZWSP}", escaped)
+    return defuse_mentions(_LINE_MARKER.sub(marker, escaped))
+
+
+def spoiler(text: str) -> str:
+    """Short member text (a word, an episode title) behind one spoiler tag it cannot close early.
+    Longer text goes through `spoiler_chunks`, which also keeps each message under the limit."""
+    return f"||{escape_spoiler_text(text)}||"
 
 
 def safe_header(header: str) -> str:
@@ -90,17 +93,11 @@ def safe_header(header: str) -> str:
         else:
             out.append(c)
         i += 1
-    flat = "".join(out)
-    flat = _MASS_MENTION.sub(lambda m: f"@{ZWSP}{m[1]}", flat)
-    return _ID_MENTION.sub(f"<@{ZWSP}", flat)
-
-
-def _wrap(piece: str) -> str:
-    return f"||{escape_spoiler_text(piece)}||"
+    return defuse_mentions("".join(out))
 
 
 def _fits(text: str, n: int, budget: int) -> bool:
-    return len(_wrap(text[:n].strip())) <= budget
+    return len(spoiler(text[:n].strip())) <= budget
 
 
 def _cut(text: str, budget: int) -> int:
@@ -155,7 +152,7 @@ def spoiler_chunks(text: str, *, header: str = "", limit: int = 2000) -> list[st
         n = _cut(rest, budget)
         if n == 0:  # cannot happen with limit >= 16; never loop forever
             raise ValueError("could not fit any text into a message")
-        chunks.append(prefix + _wrap(rest[:n].strip()))
+        chunks.append(prefix + spoiler(rest[:n].strip()))
         prefix = ""
         rest = rest[n:].strip()
     return chunks or [head]
@@ -204,7 +201,7 @@ async def ensure_title_safe(bot: Cliffhanger, guild_id: int, title: str, *, exam
     """Refuse a title holding a fresh episode's spoiler word. Titles (thread names, embed titles,
     event names, notifications) cannot be spoiler-tagged, so they must be neutral."""
     settings = await bot.guild_store.get(guild_id)
-    words = await bot.spoiler_store.fresh_words(guild_id, _now(bot), settings.spoiler_window_seconds)
+    words = await bot.spoiler_words.fresh_words(guild_id, _now(bot), settings.spoiler_window_seconds)
     hit = find_spoiler_word(title, words)
     if hit is not None:
         raise UserError(
@@ -227,7 +224,7 @@ async def is_fresh(bot: Cliffhanger, guild_id: int, code: EpisodeCode) -> bool:
 
 async def member_progress(bot: Cliffhanger, guild_id: int, user_id: int) -> EpisodeCode | None:
     """The last episode this member has watched, or None when they have not set their progress."""
-    return await bot.spoiler_store.progress(guild_id, user_id)
+    return await bot.progress.get(guild_id, user_id)
 
 
 def is_ahead(progress: EpisodeCode | None, episode: EpisodeCode) -> bool:

@@ -25,14 +25,15 @@ __all__ = [
     "humanize_delta",
     "local_to_utc",
     "parse_duration",
-    "parse_when",
     "read_when",
     "resolve_wall",
     "zone_label",
 ]
 
 MAX_AHEAD = 10 * 366 * 86_400  # ten years: further than any announced premiere
-DEFAULT_EXAMPLE = "/countdown create title:Premiere when:{when}"
+# The parser knows no feature: a caller passes its own command as the example ("{when}" marks where a
+# working time goes). Without one, the example is just a time that works.
+DEFAULT_EXAMPLE = "{when}"
 
 Zone = ZoneInfo | dt.timezone
 
@@ -551,7 +552,7 @@ def read_when(
         raise _too_far(example)
     if not allow_past and result.at <= now_ts:
         raise UserError(
-            f"`{_shown(raw)}` is in the past (<t:{result.at}:F>, <t:{result.at}:R>). Countdowns need a future time.",
+            f"`{_shown(raw)}` is in the past (<t:{result.at}:F>, <t:{result.at}:R>); pick a time still to come.",
             example=_example(example, "in 3 days"),
         )
     if result.at < 0:
@@ -595,8 +596,3 @@ def _too_far(example: str) -> UserError:
     return UserError(
         "That is more than ten years away; pick a nearer time.", example=_example(example, "in 3 days")
     )
-
-
-def parse_when(text: str, *, now: dt.datetime, zone: Zone, example: str = DEFAULT_EXAMPLE) -> int:
-    """UTC unix seconds for a future time a member typed; see `read_when` for the forms."""
-    return read_when(text, now=now, zone=zone, example=example).at

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import discord
 
 from .errors import report_error
 
-__all__ = ["Pager", "ReportingModal", "ReportingView", "SettingsSection"]
+__all__ = ["Pager", "ReportingModal", "ReportingView"]
 
 log = logging.getLogger(__name__)
-
-
-@runtime_checkable
-class SettingsSection(Protocol):
-    """A cog that adds its own lines to `/config show`."""
-
-    async def settings_fields(self, guild: discord.Guild) -> list[tuple[str, str]]: ...
 
 
 class ReportingView(discord.ui.View):

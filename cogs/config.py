@@ -10,17 +10,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can, ensure_moderator, missing_permissions
+from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can, missing_permissions, moderator_only
 from bot.errors import UserError
+from bot.text import clean_title, escape
 from bot.timezones import resolve_zone, search_zones
-from bot.ui import SettingsSection
 
 if TYPE_CHECKING:
     from bot.core import Cliffhanger
 
 log = logging.getLogger(__name__)
-
-ANNOUNCE_CHANNEL_TYPES = [discord.ChannelType.text, discord.ChannelType.news]
 
 
 @app_commands.guild_only()
@@ -30,17 +28,27 @@ class Config(
     group_name="config",
     group_description="Cliffhanger's settings for this server (moderators)",
 ):
-    """Server settings. Every subcommand re-checks moderator status when it runs."""
+    """Server settings. Every subcommand re-checks moderator status when it runs; features add their
+    own subcommands and /config show lines through `bot.config_registry`."""
 
     def __init__(self, bot: Cliffhanger) -> None:
         self.bot = bot
         super().__init__()
 
-    async def interaction_check(self, interaction: discord.Interaction[Cliffhanger]) -> bool:  # type: ignore[override]
-        await ensure_moderator(interaction)
-        return True
+    @property
+    def group(self) -> app_commands.Group:
+        group = self.app_command
+        assert group is not None  # noqa: S101 - a GroupCog always has its group
+        return group
+
+    async def cog_load(self) -> None:
+        self.bot.config_registry.attach(self.group)
+
+    async def cog_unload(self) -> None:
+        self.bot.config_registry.detach(self.group)
 
     @app_commands.command(name="show", description="Show this server's Cliffhanger settings")
+    @moderator_only()
     async def show(self, interaction: discord.Interaction[Cliffhanger]) -> None:
         assert interaction.guild is not None  # noqa: S101 - guild_only
         embed = await self.settings_embed(interaction.guild)
@@ -51,9 +59,7 @@ class Config(
         zone = resolve_zone(settings.timezone)
         local = dt.datetime.now(zone)
         embed = discord.Embed(title="Cliffhanger settings", colour=discord.Colour.blurple())
-        embed.add_field(
-            name="Show", value=discord.utils.escape_markdown(settings.show_name or "not set"), inline=True
-        )
+        embed.add_field(name="Show", value=escape(settings.show_name or "not set"), inline=True)
         embed.add_field(
             name="Timezone", value=f"{settings.timezone} (now {local:%a %H:%M}, UTC{local:%z})", inline=True
         )
@@ -70,10 +76,8 @@ class Config(
             value=self.describe_channel(guild, settings.announce_channel_id),
             inline=False,
         )
-        for cog in self.bot.cogs.values():
-            if isinstance(cog, SettingsSection):
-                for name, value in await cog.settings_fields(guild):
-                    embed.add_field(name=name, value=value, inline=False)
+        for name, value in await self.bot.config_registry.show_lines(guild):
+            embed.add_field(name=name, value=value, inline=False)
         embed.set_footer(text="Change these with the other /config commands.")
         return embed
 
@@ -93,6 +97,7 @@ class Config(
         name="timezone", description="Set the timezone that times typed in this server are read in"
     )
     @app_commands.describe(zone="An IANA timezone name, for example America/New_York or Europe/London")
+    @moderator_only()
     async def timezone(
         self, interaction: discord.Interaction[Cliffhanger], zone: app_commands.Range[str, 1, 64]
     ) -> None:
@@ -114,16 +119,15 @@ class Config(
 
     @app_commands.command(name="show-name", description="Set the name of the show this server follows")
     @app_commands.describe(name="The show's name as fans write it, for example Severance")
+    @moderator_only()
     async def show_name(
         self, interaction: discord.Interaction[Cliffhanger], name: app_commands.Range[str, 1, 100]
     ) -> None:
         assert interaction.guild_id is not None  # noqa: S101 - guild_only
-        cleaned = " ".join(name.split())
-        if not cleaned:
-            raise UserError("The show's name cannot be blank.", example="/config show-name name:Severance")
+        cleaned = clean_title(name, what="The show's name", example="/config show-name name:Severance")
         await self.bot.guild_store.update(interaction.guild_id, show_name=cleaned)
         await interaction.response.send_message(
-            f"\N{WHITE HEAVY CHECK MARK} This server follows **{discord.utils.escape_markdown(cleaned)}**.",
+            f"\N{WHITE HEAVY CHECK MARK} This server follows **{escape(cleaned)}**.",
             ephemeral=True,
         )
 
@@ -131,6 +135,7 @@ class Config(
         name="moderator-role", description="Let a role run moderator commands (leave empty to clear)"
     )
     @app_commands.describe(role="Members with this role count as moderators; leave it out to clear it")
+    @moderator_only()
     async def moderator_role(
         self, interaction: discord.Interaction[Cliffhanger], role: discord.Role | None = None
     ) -> None:
@@ -165,6 +170,7 @@ class Config(
     @app_commands.describe(
         channel="A text or announcement channel the bot can post in; leave it out to clear it"
     )
+    @moderator_only()
     async def announcements(
         self,
         interaction: discord.Interaction[Cliffhanger],

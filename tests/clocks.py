@@ -56,3 +56,21 @@ class ShiftedClock:
         self.offset += seconds
         self._jumped.set()
         self._jumped = asyncio.Event()
+
+
+class SteppingClock:
+    """Monotonic time that stands still until something sleeps on it; a sleep moves it on at once and
+    is recorded. For waits the bot owns whose length a test checks but need not sit out: the 5 s
+    between IDENTIFYs of one bucket (a re-IDENTIFY right after start waits exactly that long)."""
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self._now = start
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self._now += max(0.0, seconds)
+        await asyncio.sleep(0)

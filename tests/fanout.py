@@ -34,7 +34,8 @@ def build_servers(lb: LoopbackDiscord, count: int, *, prefix: str = "Fans") -> l
 
 async def seed_countdowns(db: Database, servers: list[Server], release_at: int, now: int) -> None:
     """Each server: announcement channel set, one countdown releasing at `release_at` (release only)."""
-    guilds, countdowns, jobs = GuildStore(db), CountdownStore(db), JobStore(db)
+    guilds, jobs = GuildStore(db), JobStore(db)
+    countdowns = CountdownStore(db, guilds)
     planned = []
     for server in servers:
         await guilds.update(server.guild.id, announce_channel_id=server.channel.id, show_name="Severance")

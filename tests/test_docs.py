@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.checks import INVITE_PERMISSIONS
-from tests.conftest import Harness
+from tests.harness import Harness
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

@@ -13,41 +13,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Harness
+from tests.harness import Harness
 from tests.loopback import Actor, ClientRefused, Reply
-from tests.loopback.harness import BOOLEAN, CHANNEL, INTEGER, MENTIONABLE, NUMBER, ROLE, STRING, USER
-
-NASTY = [
-    "||",
-    "||spoiler||",
-    "@everyone",
-    "@here",
-    "<@1>",
-    "<@&1>",
-    "<#1>",
-    "**bold**",
-    "`code`",
-    "```block```",
-    "\\",
-    "\n",
-    "\u200b",
-    "\u202e",
-    "🎬",
-    "S2E3",
-    "S0E0",
-    "2x03",
-    "in 3 days",
-    "2025-01-17 21:00",
-    "jan 17 9pm",
-    "<t:1737165600:F>",
-    "1737165600",
-    "America/New_York",
-    "Nowhere/Land",
-    "0",
-    "-1",
-    "%",
-    "'; DROP TABLE guilds; --",
-]
+from tests.loopback.actor import BOOLEAN, CHANNEL, INTEGER, MENTIONABLE, NUMBER, ROLE, STRING, USER
+from tests.support import NASTY
 
 
 def text_for(definition: dict[str, Any]) -> st.SearchStrategy[str]:

@@ -10,7 +10,7 @@ import pytest
 
 import main
 from bot.config import Settings
-from tests.conftest import Harness, World
+from tests.harness import Harness, World
 from tests.loopback import LoopbackDiscord
 
 WRONG_TOKEN = "MTk5OTk5OTk5OTk5OTk5OTk5.Gxxxxx.a-token-discord-has-never-issued-0123456789"

@@ -101,6 +101,11 @@ class Database:
         return self._conn is not None
 
     @property
+    def in_transaction(self) -> bool:
+        """Whether an explicit transaction is open, so a write now could still be rolled back."""
+        return self._conn is not None and self._conn.in_transaction
+
+    @property
     def conn(self) -> aiosqlite.Connection:
         if self._conn is None:
             raise RuntimeError("the database is not open")
@@ -145,17 +150,6 @@ class Database:
             cursor = await self.conn.execute(sql, params)
             try:
                 return cursor.rowcount
-            finally:
-                await cursor.close()
-
-    async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run one INSERT and return the new row's id."""
-        async with self._locked():
-            cursor = await self.conn.execute(sql, params)
-            try:
-                if cursor.lastrowid is None:
-                    raise RuntimeError("INSERT did not produce a row id")
-                return cursor.lastrowid
             finally:
                 await cursor.close()
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..episodes import EpisodeCode
 from . import Database, Row
+from .guilds import GuildStore
 
 __all__ = ["Episode", "EpisodeStore"]
 
@@ -24,15 +25,15 @@ class Episode:
 
 
 class EpisodeStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, guilds: GuildStore) -> None:
         self.db = db
+        self.guilds = guilds
 
     async def upsert(
         self, guild_id: int, episodes: Sequence[tuple[EpisodeCode, str | None, int | None]]
     ) -> None:
         """Add or update episodes (code, title, air time) in one transaction."""
-        async with self.db.transaction() as conn:
-            await conn.execute("INSERT INTO guilds (guild_id) VALUES (?) ON CONFLICT DO NOTHING", (guild_id,))
+        async with self.guilds.writing(guild_id) as conn:
             await conn.executemany(
                 """
                 INSERT INTO episodes (guild_id, season, number, title, air_at) VALUES (?, ?, ?, ?, ?)
@@ -68,17 +69,6 @@ class EpisodeStore:
             "SELECT season, max(number) AS size FROM episodes WHERE guild_id = ? GROUP BY season", (guild_id,)
         )
         return {r["season"]: r["size"] for r in rows}
-
-    async def aired_between(self, guild_id: int, start: int, end: int) -> list[Episode]:
-        """Episodes whose air time falls in [start, end], oldest first (fresh episodes for spoilers)."""
-        rows = await self.db.fetchall(
-            """
-            SELECT * FROM episodes WHERE guild_id = ? AND air_at IS NOT NULL AND air_at BETWEEN ? AND ?
-            ORDER BY air_at
-            """,
-            (guild_id, start, end),
-        )
-        return [Episode.from_row(r) for r in rows]
 
     async def delete(self, guild_id: int, code: EpisodeCode) -> None:
         await self.db.execute(

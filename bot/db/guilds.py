@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+
+import aiosqlite
 
 from . import Database, Row
 
@@ -57,11 +61,26 @@ class GuildStore:
         self._rows: set[int] = set()  # ids known to have a row, so ensure() skips the write
 
     async def ensure(self, guild_id: int) -> None:
-        """Create the server's settings row with defaults if it does not exist yet."""
+        """Create the server's settings row with defaults if it does not exist yet. Every store calls
+        this before writing a row that hangs off the server; it is the only INSERT INTO guilds."""
         if guild_id in self._rows:
             return
         await self.db.execute("INSERT INTO guilds (guild_id) VALUES (?) ON CONFLICT DO NOTHING", (guild_id,))
-        self._rows.add(guild_id)
+        self._remember(guild_id)
+
+    @asynccontextmanager
+    async def writing(self, guild_id: int, *, immediate: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+        """A transaction for rows that hang off the server, with its guild row created inside it: if
+        the write fails, the new guild row goes too, so a failure leaves nothing behind."""
+        async with self.db.transaction(immediate=immediate) as conn:
+            await self.ensure(guild_id)
+            yield conn
+
+    def _remember(self, guild_id: int) -> None:
+        # Inside a transaction the row could still be rolled back; remembering it then would skip
+        # the insert next time and break the foreign key of whatever is written after.
+        if not self.db.in_transaction:
+            self._rows.add(guild_id)
 
     async def get(self, guild_id: int) -> GuildSettings:
         """The server's settings; defaults when it has never been configured."""
@@ -91,7 +110,7 @@ class GuildStore:
             (guild_id, *changes.values()),
         )
         self._cache.pop(guild_id, None)
-        self._rows.add(guild_id)
+        self._remember(guild_id)
         return await self.get(guild_id)
 
     async def delete(self, guild_id: int) -> None:

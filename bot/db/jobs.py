@@ -12,7 +12,6 @@ from . import Database, Row
 __all__ = ["Job", "JobState", "JobStore", "NewJob"]
 
 JobState = Literal["pending", "sending", "sent", "skipped", "failed", "cancelled"]
-FINISHED_STATES: tuple[JobState, ...] = ("sent", "skipped", "failed", "cancelled")
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,15 +270,3 @@ class JobStore:
             (run_at, reason, job_id),
         )
         return changed == 1
-
-    async def history(self, guild_id: int, limit: int = 50) -> list[Job]:
-        """The server's most recently finished jobs, newest first."""
-        rows = await self.db.fetchall(
-            f"""
-            SELECT * FROM scheduled_jobs
-            WHERE guild_id = ? AND state IN ({",".join("?" for _ in FINISHED_STATES)})
-            ORDER BY finished_at DESC, id DESC LIMIT ?
-            """,
-            (guild_id, *FINISHED_STATES, limit),
-        )
-        return [Job.from_row(r) for r in rows]

@@ -14,9 +14,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can, ensure_moderator, moderator_only
+from bot.config_registry import ConfigSection
 from bot.episodes import EpisodeCode
 from bot.errors import UserError
+from bot.lookup import find_by_ref
 from bot.spoilers import ensure_title_safe
+from bot.text import clean_title, escape
 from bot.timeparse import When, Zone, describe, zone_label
 from bot.transformers import WhenTransformer, server_zone
 
@@ -36,7 +39,6 @@ from .rules import (
     milestone_label,
     parse_milestones,
     plan_jobs,
-    validate_title,
 )
 from .store import Countdown, CountdownStore, NewCountdown, Which
 from .views import ConfirmDelete, ListPager, NotifyButton, notify_view
@@ -89,7 +91,7 @@ class Countdowns(
 
     def __init__(self, bot: Cliffhanger) -> None:
         self.bot = bot
-        self.store = CountdownStore(bot.db)
+        self.store = CountdownStore(bot.db, bot.guild_store)
         self.events = EventMirror(self.store)
         self.announcer = Announcer(bot, self.store)
         self.packs_dir = PACKS_DIR
@@ -98,10 +100,12 @@ class Countdowns(
     async def cog_load(self) -> None:
         self.bot.scheduler.register(JOB_KIND, self.announcer)
         self.bot.add_dynamic_items(NotifyButton)
+        self.bot.config_registry.add("countdowns", ConfigSection(show_lines=self.config_lines))
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister(JOB_KIND)
         self.bot.remove_dynamic_items(NotifyButton)
+        self.bot.config_registry.remove("countdowns")
 
     def now(self) -> float:
         return self.bot.scheduler.clock.now()
@@ -112,31 +116,21 @@ class Countdowns(
     async def checked_title(self, guild_id: int, raw: str, *, example: str = EX_CREATE) -> str:
         """Every countdown title passes through here (create, edit, season, import), so a
         server-specific check such as spoiler-safe titles needs adding in this one place."""
-        title = validate_title(raw, example=example)
+        title = clean_title(raw, example=example)
         await ensure_title_safe(self.bot, guild_id, title, example=example)
         return title
 
     async def resolve(self, interaction: Interaction, text: str) -> Countdown:
         """The countdown a member named: an id from autocomplete, '#12', or an exact title."""
-        assert interaction.guild_id is not None  # noqa: S101 - guild_only
-        cleaned = " ".join(text.split())
-        number = cleaned.removeprefix("#")
-        if number.isdigit() and len(number) <= 18:
-            found = await self.store.get(interaction.guild_id, int(number))
-            if found is not None:
-                return found
-        matches = await self.store.by_title(interaction.guild_id, cleaned)
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            ids = ", ".join(f"#{m.id}" for m in matches[:5])
-            raise UserError(
-                f"{len(matches)} countdowns are called **{render.escape(cleaned)}** ({ids}); pick one from the list.",
-                example=f"/countdown show countdown:{matches[0].id}",
-            )
-        raise UserError(
-            f"No countdown in this server matches `{cleaned[:60].replace('`', '')}`. Pick one from the list as you type.",
-            example=EX_SHOW,
+        guild_id = interaction.guild_id
+        assert guild_id is not None  # noqa: S101 - guild_only
+        return await find_by_ref(
+            text,
+            by_number=lambda number: self.store.get(guild_id, number),
+            by_title=lambda title: self.store.by_title(guild_id, title),
+            number_of=lambda countdown: countdown.id,
+            noun=("countdown", "countdowns"),
+            example="/countdown show countdown:{number}",
         )
 
     async def target_channel(
@@ -258,34 +252,6 @@ class Countdowns(
         )
 
     # ==========================================================================================
-    # autocomplete
-    # ==========================================================================================
-    async def countdown_autocomplete(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        zone = await server_zone(interaction)
-        now = self.now()
-        found = await self.store.search(interaction.guild_id, current.strip().lstrip("#"), int(now))
-        return [app_commands.Choice(name=render.choice_name(cd, zone, now), value=str(cd.id)) for cd in found]
-
-    async def pack_autocomplete(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        typed = current.strip().lower()
-        choices = []
-        for slug, path in list_packs(self.packs_dir).items():
-            if typed and typed not in slug:
-                continue
-            try:
-                label = f"{slug} \N{MIDDLE DOT} {load_pack(path).summary}"
-            except UserError:
-                label = f"{slug} \N{MIDDLE DOT} \N{WARNING SIGN} has problems; import it to see them"
-            choices.append(app_commands.Choice(name=label[:100], value=slug))
-        return choices[:25]
-
-    # ==========================================================================================
     # commands for everyone
     # ==========================================================================================
     @app_commands.command(name="next", description="The next premiere or episode drop, with a live countdown")
@@ -297,7 +263,7 @@ class Countdowns(
                 interaction.guild_id, int(self.now()), "released", limit=1, offset=0
             )
             last = (
-                f" The last one, **{render.escape(released[0].title)}**, came out <t:{released[0].release_at}:R>."
+                f" The last one, **{escape(released[0].title)}**, came out <t:{released[0].release_at}:R>."
                 if released
                 else ""
             )
@@ -433,7 +399,7 @@ class Countdowns(
             countdown.release_at,
         )
         await interaction.followup.send(
-            f"\N{WHITE HEAVY CHECK MARK} Countdown #{countdown.id} **{render.escape(countdown.title)}** is set for "
+            f"\N{WHITE HEAVY CHECK MARK} Countdown #{countdown.id} **{escape(countdown.title)}** is set for "
             f"<t:{countdown.release_at}:F> (<t:{countdown.release_at}:R>).{_bullets(notes)}\n"
             f"Post it for members with `/countdown show countdown:{countdown.id}`.",
             embed=await self.reply_card(guild, countdown),
@@ -535,7 +501,7 @@ class Countdowns(
             for k in changes
         )
         await interaction.followup.send(
-            f"\N{WHITE HEAVY CHECK MARK} Updated the {changed} of countdown #{updated.id} **{render.escape(updated.title)}**: "
+            f"\N{WHITE HEAVY CHECK MARK} Updated the {changed} of countdown #{updated.id} **{escape(updated.title)}**: "
             f"<t:{updated.release_at}:F> (<t:{updated.release_at}:R>).{_bullets(notes)}",
             embed=await self.reply_card(guild, updated),
             ephemeral=True,
@@ -558,7 +524,7 @@ class Countdowns(
         found = await self.resolve(interaction, countdown)
         view = ConfirmDelete(found, interaction.user.id, self._confirmed_delete)
         await interaction.response.send_message(
-            f"Delete **{render.escape(found.title)}** (#{found.id}, <t:{found.release_at}:F>)? Its pending "
+            f"Delete **{escape(found.title)}** (#{found.id}, <t:{found.release_at}:F>)? Its pending "
             "announcements are cancelled and its Discord event removed; messages already posted stay.",
             view=view,
             ephemeral=True,
@@ -572,7 +538,7 @@ class Countdowns(
         async with self.bot.db.transaction(immediate=True):
             current = await self.store.get(guild.id, countdown.id)
             if current is None:
-                return f"**{render.escape(countdown.title)}** was already deleted."
+                return f"**{escape(countdown.title)}** was already deleted."
             cancelled = await self.bot.scheduler.cancel(
                 guild.id, JOB_KIND, key_prefix(current.id), f"the countdown was deleted by {interaction.user}"
             )
@@ -582,7 +548,7 @@ class Countdowns(
             notes.append(f"{current.code} stays in the episode schedule (spoilers and theories use it).")
         log.info("guild %s: countdown %s deleted by %s", guild.id, current.id, interaction.user.id)
         return (
-            f"\N{WASTEBASKET} Deleted **{render.escape(current.title)}**; {cancelled} pending "
+            f"\N{WASTEBASKET} Deleted **{escape(current.title)}**; {cancelled} pending "
             f"announcement{'s' if cancelled != 1 else ''} cancelled.{_bullets(notes)}"
         )
 
@@ -700,7 +666,7 @@ class Countdowns(
         if settings.show_name is None:
             await self.bot.guild_store.update(guild.id, show_name=loaded.show)
             notes.append(
-                f"This server now follows **{render.escape(loaded.show)}** (change it with `/config show-name`)."
+                f"This server now follows **{escape(loaded.show)}** (change it with `/config show-name`)."
             )
         ping = await self.ping_role(
             guild, role, make_role, name_base=loaded.show, channel=target, notes=notes
@@ -724,9 +690,9 @@ class Countdowns(
             texts.append(summary.headline)
             embeds.append(summary.embed)
             notes.extend(summary.all_notes())
-        source = f"\nSource: {render.escape(loaded.source)}" if loaded.source else ""
+        source = f"\nSource: {escape(loaded.source)}" if loaded.source else ""
         await interaction.followup.send(
-            f"\N{WHITE HEAVY CHECK MARK} Imported **{render.escape(loaded.show)}** from `{loaded.slug}`: "
+            f"\N{WHITE HEAVY CHECK MARK} Imported **{escape(loaded.show)}** from `{loaded.slug}`: "
             + "; ".join(texts)
             + f".{_bullets(notes)}{source}"[:1900],
             embeds=embeds[:10],
@@ -821,41 +787,53 @@ class Countdowns(
     # ==========================================================================================
     # /config show
     # ==========================================================================================
-    async def settings_fields(self, guild: discord.Guild) -> list[tuple[str, str]]:
+    async def config_lines(self, guild: discord.Guild) -> list[tuple[str, str]]:
         now = int(self.now())
         upcoming = await self.store.count(guild.id, now, "upcoming")
         next_up = await self.store.next_up(guild.id, now)
         lines = [f"{upcoming} upcoming"]
         if next_up is not None:
-            lines[0] += f"; next **{render.escape(next_up.title)}** <t:{next_up.release_at}:R>"
+            lines[0] += f"; next **{escape(next_up.title)}** <t:{next_up.release_at}:R>"
         for failure in (await self.store.failures(guild.id))[:3]:
             where = f"<#{failure.channel_id}>" if failure.channel_id else "no channel"
             lines.append(
-                f"\N{WARNING SIGN} #{failure.countdown_id} **{render.escape(failure.title)}** can't post in {where}: "
-                f"{render.escape(failure.reason)}"
+                f"\N{WARNING SIGN} #{failure.countdown_id} **{escape(failure.title)}** can't post in {where}: "
+                f"{escape(failure.reason)}"
             )
         return [("Countdowns", "\n".join(lines)[:1024])]
 
-    # -- autocomplete wiring ---------------------------------------------------------------------
+    # ==========================================================================================
+    # autocomplete
+    # ==========================================================================================
     @show.autocomplete("countdown")
-    async def _show_ac(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return await self.countdown_autocomplete(interaction, current)
-
     @edit.autocomplete("countdown")
-    async def _edit_ac(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return await self.countdown_autocomplete(interaction, current)
-
     @delete.autocomplete("countdown")
-    async def _delete_ac(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return await self.countdown_autocomplete(interaction, current)
-
     @status.autocomplete("countdown")
-    async def _status_ac(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return await self.countdown_autocomplete(interaction, current)
+    async def countdown_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        zone = await server_zone(interaction)
+        now = self.now()
+        found = await self.store.search(interaction.guild_id, current.strip().lstrip("#"), int(now))
+        return [app_commands.Choice(name=render.choice_name(cd, zone, now), value=str(cd.id)) for cd in found]
 
     @import_.autocomplete("pack")
-    async def _pack_ac(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return await self.pack_autocomplete(interaction, current)
+    async def pack_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        typed = current.strip().lower()
+        choices = []
+        for slug, path in list_packs(self.packs_dir).items():
+            if typed and typed not in slug:
+                continue
+            try:
+                label = f"{slug} \N{MIDDLE DOT} {load_pack(path).summary}"
+            except UserError:
+                label = f"{slug} \N{MIDDLE DOT} \N{WARNING SIGN} has problems; import it to see them"
+            choices.append(app_commands.Choice(name=label[:100], value=slug))
+        return choices[:25]
 
 
 def _episode_changes(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import discord
 
 from bot.db.jobs import Job
+from bot.spoilers import spoiler
+from bot.text import escape
 from bot.timeparse import Zone, describe
 
 from .rules import explain_milestones, headline, milestone_label
@@ -16,7 +18,6 @@ __all__ = [
     "countdown_embed",
     "failure_notice",
     "list_embed",
-    "spoiler",
     "status_embed",
 ]
 
@@ -33,15 +34,6 @@ _STATE_ICONS = {
     "failed": "\N{CROSS MARK}",
     "cancelled": "\N{HEAVY MINUS SIGN}",
 }
-
-
-def escape(text: str) -> str:
-    return discord.utils.escape_markdown(text)
-
-
-def spoiler(text: str) -> str:
-    """Wrap text in a spoiler tag it cannot close early (escaping turns '|' into '\\|')."""
-    return f"||{escape(text)}||"
 
 
 def channel_text(countdown: Countdown, default_channel_id: int | None) -> str:

@@ -1,4 +1,4 @@
-"""Countdown rules as plain functions: titles, milestones, announcement wording, jobs and cadences."""
+"""Countdown rules as plain functions: milestones, announcement wording, jobs and cadences."""
 
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ __all__ = [
     "parse_milestones",
     "plan_jobs",
     "series_of",
-    "validate_title",
 ]
 
 JOB_KIND = "countdown"
@@ -42,38 +41,12 @@ MAX_MILESTONES = 10  # before the release, which is always announced
 MAX_OFFSET = 52 * WEEK
 LATE_RELEASE_LIMIT = DAY  # a release announcement is still posted up to a day late ("premiered ...")
 LATE_GRACE = 60  # seconds late before an announcement is worded relative to now
-MAX_TITLE = 100
 CADENCES: dict[str, int] = {"daily": 1, "weekly": 7, "every two weeks": 14}
 
-_MENTION = re.compile(r"<@[!&]?\d+>|<#\d+>|@(everyone|here)\b", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MILESTONE = re.compile(r"^(?:\d{1,4}[mhdw])+$")
 _MILESTONE_PART = re.compile(r"(\d{1,4})([mhdw])")
 _MILESTONE_UNITS = {"m": MINUTE, "h": HOUR, "d": DAY, "w": WEEK}
 _RELEASE_WORDS = {"0", "release", "out", "premiere", "0m"}
-
-
-# -- titles ------------------------------------------------------------------------------------
-def validate_title(
-    raw: str, *, example: str = "/countdown create title:Severance S2 premiere when:in 3 days"
-) -> str:
-    """A countdown title: whitespace tidied, 1 to 100 characters, no mentions (titles show up in
-    embeds, event names and notifications, where a mention would ping or render as an id)."""
-    cleaned = " ".join(_CONTROL.sub(" ", raw).split())
-    if not cleaned:
-        raise UserError("The title can't be blank.", example=example)
-    if len(cleaned) > MAX_TITLE:
-        raise UserError(
-            f"The title is {len(cleaned)} characters; keep it to {MAX_TITLE} (Discord's limit for event names).",
-            example=example,
-        )
-    if _MENTION.search(cleaned):
-        raise UserError(
-            "Titles can't contain mentions (@everyone, @here, users, roles or channels). "
-            "Pick a role to ping with the `role` option instead.",
-            example=example,
-        )
-    return cleaned
 
 
 # -- milestones --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.db import Database, Row
+from bot.db.guilds import GuildStore
 from bot.episodes import EpisodeCode
 
 from .rules import decode_milestones, encode_milestones
@@ -82,15 +83,13 @@ _EDITABLE = frozenset({"title", "release_at", "channel_id", "role_id", "mileston
 
 
 class CountdownStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, guilds: GuildStore) -> None:
         self.db = db
+        self.guilds = guilds
 
     async def create(self, new: NewCountdown, now: int) -> Countdown:
         """Insert a countdown (and its server's row if needed); returns it as stored."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO guilds (guild_id) VALUES (?) ON CONFLICT DO NOTHING", (new.guild_id,)
-            )
+        async with self.guilds.writing(new.guild_id) as conn:
             cursor = await conn.execute(
                 """
                 INSERT INTO countdowns

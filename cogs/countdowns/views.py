@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.errors import BotMissingPermissions, UserError, report_error
+from bot.text import escape
 from bot.ui import Pager, ReportingView
 
 from . import render
@@ -73,13 +74,14 @@ async def toggle_ping_role(interaction: discord.Interaction[Cliffhanger], countd
     member = interaction.user
     if guild is None or not isinstance(member, discord.Member):
         raise UserError("This button only works inside the server.")
-    countdown = await CountdownStore(interaction.client.db).get(guild.id, countdown_id)
+    client = interaction.client
+    countdown = await CountdownStore(client.db, client.guild_store).get(guild.id, countdown_id)
     if countdown is None:
         raise UserError("That countdown was deleted, so there is nothing to be notified about.")
     edit = f"/countdown edit countdown:{countdown.id} role:@Severance pings"
     if countdown.role_id is None:
         raise UserError(
-            f"**{render.escape(countdown.title)}** doesn't ping anyone, so there is nothing to opt into. "
+            f"**{escape(countdown.title)}** doesn't ping anyone, so there is nothing to opt into. "
             "A moderator can add a ping role:",
             example=edit,
         )
@@ -102,7 +104,7 @@ async def toggle_ping_role(interaction: discord.Interaction[Cliffhanger], countd
             f"I can't hand out {role.mention}: it is above my highest role. A moderator can drag my role "
             "above it in Server Settings > Roles."
         )
-    title = render.escape(countdown.title)
+    title = escape(countdown.title)
     try:
         if member.get_role(role.id) is not None:
             await member.remove_roles(role, reason=f"Notify me turned off (countdown #{countdown.id})")
@@ -173,7 +175,7 @@ class ConfirmDelete(ReportingView):
     ) -> None:
         self.stop()
         await interaction.response.edit_message(
-            content=f"Kept **{render.escape(self.countdown.title)}**; nothing was deleted.",
+            content=f"Kept **{escape(self.countdown.title)}**; nothing was deleted.",
             embed=None,
             view=None,
         )

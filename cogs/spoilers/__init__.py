@@ -1,4 +1,5 @@
-"""Spoilers: spoiler channels and window, spoiler words and the optional guard, recaps, watch progress."""
+"""Spoiler settings (moderators): spoiler channels, the spoiler window, spoiler words, the optional
+guard and "watched up to" roles."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from .cog import Spoilers
 
 if TYPE_CHECKING:
     from bot.core import Cliffhanger
+
+__all__ = ["Spoilers", "setup"]
 
 
 async def setup(bot: Cliffhanger) -> None:

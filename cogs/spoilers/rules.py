@@ -1,28 +1,12 @@
-"""The spoilers cog's rules as plain functions: windows, words, recap headers, role sync."""
+"""The spoiler settings' rules as plain functions: how long an episode stays fresh."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
-import discord
-
-from bot.episodes import EpisodeCode
 from bot.errors import UserError
-from bot.folding import fold
 
-from .store import ProgressRole
-
-__all__ = [
-    "EX_WINDOW",
-    "MAX_WINDOW",
-    "MIN_WINDOW",
-    "describe_window",
-    "parse_window",
-    "recap_header",
-    "roles_for_progress",
-    "validate_word",
-]
+__all__ = ["EX_WINDOW", "MAX_WINDOW", "MIN_WINDOW", "describe_window", "parse_window"]
 
 HOUR, DAY = 3600, 86_400
 MIN_WINDOW, MAX_WINDOW = HOUR, 365 * DAY
@@ -68,33 +52,3 @@ def describe_window(seconds: int) -> str:
     if hours or not parts:
         parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
     return " ".join(parts)
-
-
-def validate_word(raw: str, *, example: str) -> str:
-    """A spoiler word or phrase: one line, 1 to 100 characters, not only punctuation."""
-    word = " ".join(raw.split())
-    if not any(c.isalnum() for c in fold(word)):
-        raise UserError("A spoiler word needs at least one letter or digit.", example=example)
-    if len(word) > 100:
-        raise UserError("A spoiler word can be at most 100 characters.", example=example)
-    return word
-
-
-def recap_header(show_label: str, code: EpisodeCode) -> str:
-    """The spoiler-safe first line of a posted recap."""
-    return f"\N{CLAPPER BOARD} Recap: {discord.utils.escape_markdown(show_label)} {code}, spoilers below"
-
-
-def recap_thread_name(show_label: str, code: EpisodeCode) -> str:
-    """A thread name (1 to 100 characters, never spoiler-tagged)."""
-    suffix = f" {code} recap"
-    return (show_label[: 100 - len(suffix)] + suffix).strip()
-
-
-def roles_for_progress(
-    roles: Sequence[ProgressRole], progress: EpisodeCode | None
-) -> tuple[set[int], set[int]]:
-    """(role ids the member should have, role ids they should not): every role up to their progress."""
-    keep = {r.role_id for r in roles if progress is not None and r.episode <= progress}
-    drop = {r.role_id for r in roles} - keep
-    return keep, drop

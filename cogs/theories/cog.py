@@ -9,9 +9,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ensure_bot_can, ensure_moderator, missing_permissions
-from bot.episodes import EpisodeCode, parse_episode
+from bot.checks import ensure_bot_can, missing_permissions, moderator_only
+from bot.config_registry import ConfigSection
+from bot.episode_options import episode_choices, read_episode
+from bot.episodes import EpisodeCode
 from bot.errors import BotMissingPermissions, UserError
+from bot.lookup import find_by_ref
 from bot.spoilers import (
     Reveal,
     ensure_title_safe,
@@ -21,6 +24,7 @@ from bot.spoilers import (
     member_progress,
     spoiler_chunks,
 )
+from bot.text import clean_title, escape
 
 from . import render
 from .rules import (
@@ -28,7 +32,6 @@ from .rules import (
     TAG_EMOJI,
     TAG_NAMES,
     Status,
-    clean_title,
     season_tag_name,
     thread_name,
 )
@@ -38,7 +41,7 @@ from .views import CountEditor, TheoryModal, TheoryPager, VoteButton, vote_view
 if TYPE_CHECKING:
     from bot.core import Cliffhanger
 
-__all__ = ["Theories", "config_theories"]
+__all__ = ["Theories", "config_command"]
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +49,8 @@ Interaction = discord.Interaction["Cliffhanger"]
 
 EX_CONFIG = "/config theories channel:#theories"
 EX_NEW = "/theory new episode:S2E3"
-EX_RESOLVE = "/theory resolve theory:12 outcome:Confirmed episode:S2E7"
-EX_SHOW = "/theory show theory:12"
+EX_RESOLVE = "/theory resolve theory:{number} outcome:Confirmed episode:S2E7"
+EX_SHOW = "/theory show theory:{number}"
 ARCHIVED = 50083  # Discord: "Thread is archived"
 
 THREAD_PERMISSIONS = discord.Permissions(
@@ -94,26 +97,25 @@ class DestinationTransformer(app_commands.Transformer):
         return channel
 
 
-@app_commands.describe(channel="A text channel (one thread per theory) or a forum (one post per theory)")
-async def config_theories(
-    interaction: Interaction, channel: app_commands.Transform[Destination, DestinationTransformer]
-) -> None:
-    """Where theories go. Attached to the /config group by the theories cog."""
-    await ensure_moderator(interaction)
-    cog = interaction.client.get_cog("Theories")
-    if not isinstance(cog, Theories):
-        raise RuntimeError("the theories cog is not loaded")
-    await cog.configure(interaction, channel)
+def config_command(cog: Theories) -> app_commands.Command[Any, ..., None]:
+    """/config theories, bound to the loaded theories cog; the config registry attaches it to /config."""
+
+    @app_commands.command(
+        name="theories", description="Set where theories go: a text channel (threads) or a forum (posts)"
+    )
+    @app_commands.describe(channel="A text channel (one thread per theory) or a forum (one post per theory)")
+    @moderator_only()
+    async def theories(
+        interaction: Interaction, channel: app_commands.Transform[Destination, DestinationTransformer]
+    ) -> None:
+        await cog.configure(interaction, channel)
+
+    return theories
 
 
 def as_tag(tag_id: int) -> discord.ForumTag:
     """A forum tag by id: discord.py only sends the ids of applied tags."""
     return cast(discord.ForumTag, discord.Object(tag_id))
-
-
-def _parse_theory_ref(text: str) -> int | None:
-    number = " ".join(text.split()).removeprefix("#")
-    return int(number) if number.isdigit() and len(number) <= 9 else None
 
 
 @app_commands.guild_only()
@@ -126,9 +128,8 @@ class Theories(
 
     def __init__(self, bot: Cliffhanger) -> None:
         self.bot = bot
-        self.store = TheoryStore(bot.db)
-        self.editor = CountEditor(self.refresh_counts)
-        self._config_command: app_commands.Command[Any, ..., None] | None = None
+        self.store = TheoryStore(bot.db, bot.guild_store)
+        self.editor = CountEditor(self.refresh_counts, clock=bot.scheduler.clock)
         super().__init__()
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -136,32 +137,22 @@ class Theories(
         self.bot.add_dynamic_items(VoteButton)
         self.bot.reveals.register("theory", self.reveal_theory)
         self.bot.reveals.register("outcome", self.reveal_outcome)
-        group = self.bot.tree.get_command("config")
-        if isinstance(group, app_commands.Group):
-            command: app_commands.Command[Any, ..., None] = app_commands.Command(
-                name="theories",
-                description="Set where theories go: a text channel (threads) or a forum (posts)",
-                callback=config_theories,
-            )
-            group.add_command(command, override=True)
-            self._config_command = command
-        else:
-            log.warning("no /config group is loaded; /config theories is unavailable")
+        self.bot.config_registry.add(
+            "theories", ConfigSection(commands=[config_command(self)], show_lines=self.config_lines)
+        )
 
     async def cog_unload(self) -> None:
         await self.editor.flush()
         self.bot.remove_dynamic_items(VoteButton)
         self.bot.reveals.unregister("theory")
         self.bot.reveals.unregister("outcome")
-        group = self.bot.tree.get_command("config")
-        if isinstance(group, app_commands.Group) and self._config_command is not None:
-            group.remove_command(self._config_command.name)
+        self.bot.config_registry.remove("theories")
 
     def now(self) -> int:
         return int(self.bot.scheduler.clock.now())
 
-    async def settings_fields(self, guild: discord.Guild) -> list[tuple[str, str]]:
-        """The /config show line for theories (SettingsSection)."""
+    async def config_lines(self, guild: discord.Guild) -> list[tuple[str, str]]:
+        """The /config show line for theories."""
         settings = await self.store.settings(guild.id)
         if settings is None:
             return [("Theories", "not set: `/config theories channel:` picks a text channel or forum")]
@@ -181,7 +172,6 @@ class Theories(
         ensure_bot_can(channel, needed_permissions(channel), example=EX_CONFIG)
         is_forum = isinstance(channel, discord.ForumChannel)
         note = ""
-        await self.bot.guild_store.ensure(interaction.guild.id)
         if isinstance(channel, discord.ForumChannel):
             await interaction.response.defer(ephemeral=True, thinking=True)
             await self.ensure_tags(channel, list(STATUS_KEYS))
@@ -267,9 +257,8 @@ class Theories(
     @app_commands.describe(episode="The latest episode your theory builds on, for example S2E3")
     async def new(self, interaction: Interaction, episode: app_commands.Range[str, 1, 20]) -> None:
         assert interaction.guild is not None  # noqa: S101 - guild_only
-        code = parse_episode(episode, example_command="/theory new episode:{code}")
-        code.check_in_schedule(
-            await self.bot.episodes.season_sizes(interaction.guild.id), "/theory new episode:{code}"
+        code = await read_episode(
+            self.bot, interaction.guild.id, episode, example="/theory new episode:{code}"
         )
         await self.destination(interaction.guild)
         await interaction.response.send_modal(TheoryModal(code, self.create_theory))
@@ -280,13 +269,12 @@ class Theories(
         """The modal's submit: check the title, store the theory, create its thread and post it."""
         guild = interaction.guild
         assert guild is not None  # noqa: S101 - guild_only
-        title = clean_title(raw_title)
+        title = clean_title(raw_title, example=EX_NEW)
         await ensure_title_safe(self.bot, guild.id, title, example=EX_NEW)
         if not text.strip():
             raise UserError("Your theory needs some text.", example=EX_NEW)
         _, channel = await self.destination(guild)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.bot.guild_store.ensure(guild.id)
         theory = await self.store.create(
             NewTheory(guild.id, interaction.user.id, title, text.strip(), code, channel.id), now=self.now()
         )
@@ -412,6 +400,7 @@ class Theories(
         episode="The episode that settled it, for example S2E7",
         lock="Lock the thread so no one can post in it any more",
     )
+    @moderator_only()
     async def resolve(
         self,
         interaction: Interaction,
@@ -420,16 +409,13 @@ class Theories(
         episode: app_commands.Range[str, 1, 20],
         lock: bool = False,
     ) -> None:
-        await ensure_moderator(interaction)
         assert interaction.guild is not None  # noqa: S101 - guild_only
         found = await self.find(interaction, theory, example=EX_RESOLVE)
-        code = parse_episode(
+        code = await read_episode(
+            self.bot,
+            interaction.guild.id,
             episode,
-            example_command=f"/theory resolve theory:{found.number} outcome:{outcome} episode:{{code}}",
-        )
-        code.check_in_schedule(
-            await self.bot.episodes.season_sizes(interaction.guild.id),
-            f"/theory resolve theory:{found.number} outcome:{outcome} episode:{{code}}",
+            example=f"/theory resolve theory:{found.number} outcome:{outcome} episode:{{code}}",
         )
         if code < found.episode:
             raise UserError(
@@ -444,7 +430,7 @@ class Theories(
             ensure_bot_can(
                 thread,
                 discord.Permissions(manage_threads=True, send_messages_in_threads=True),
-                example=EX_RESOLVE,
+                example=EX_RESOLVE.format(number=found.number),
             )
         resolved = await self.store.resolve(found.id, status, code, by=interaction.user.id, now=self.now())
         if thread is None:
@@ -505,24 +491,16 @@ class Theories(
         return await member_progress(self.bot, interaction.guild_id, interaction.user.id)
 
     async def find(self, interaction: Interaction, text: str, *, example: str) -> Theory:
-        """The theory a member named: a number from autocomplete, '#12', or an exact title."""
-        assert interaction.guild_id is not None  # noqa: S101 - guild_only
-        number = _parse_theory_ref(text)
-        if number is not None:
-            found = await self.store.by_number(interaction.guild_id, number)
-            if found is not None:
-                return found
-        matches = await self.store.by_title(interaction.guild_id, " ".join(text.split()))
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            raise UserError(
-                f"{len(matches)} theories have that title; pick one by number from the list.",
-                example=example.replace("theory:12", f"theory:{matches[0].number}"),
-            )
-        raise UserError(
-            f"No theory in this server matches `{' '.join(text.split())[:60].replace('`', '')}`. "
-            "Pick one from the list as you type.",
+        """The theory a member named: a number from autocomplete, '#12', or an exact title.
+        `example` is a command with `{number}` where the theory's number goes."""
+        guild_id = interaction.guild_id
+        assert guild_id is not None  # noqa: S101 - guild_only
+        return await find_by_ref(
+            text,
+            by_number=lambda number: self.store.by_number(guild_id, number),
+            by_title=lambda title: self.store.by_title(guild_id, title),
+            number_of=lambda theory: theory.number,
+            noun=("theory", "theories"),
             example=example,
         )
 
@@ -609,9 +587,7 @@ class Theories(
         if len(cleaned) < 2:
             raise UserError("Search for at least two characters.", example="/theory search text:goats")
         query = TheoryQuery(text=cleaned, sort="votes", progress=await self.progress(interaction))
-        await self.send_list(
-            interaction, query, f"Theories mentioning \u201c{render.escape(cleaned)[:80]}\u201d"
-        )
+        await self.send_list(interaction, query, f"Theories mentioning \u201c{escape(cleaned)[:80]}\u201d")
 
     @app_commands.command(name="leaderboard", description="Who guessed right: confirmed theories, then votes")
     async def leaderboard(self, interaction: Interaction) -> None:
@@ -640,20 +616,10 @@ class Theories(
     async def episode_autocomplete(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        """Aired episodes from the server's schedule, latest first, codes only (episode titles can
-        be spoilers), none past the member's progress."""
-        if interaction.guild_id is None:
-            return []
-        progress = await self.progress(interaction)
-        now = self.now()
-        typed = "".join(current.lower().split())
-        aired = [
-            e.code
-            for e in await self.bot.episodes.schedule(interaction.guild_id)
-            if (e.air_at is None or e.air_at <= now) and not is_ahead(progress, e.code)
-        ]
-        codes = [str(c) for c in reversed(aired) if typed in str(c).lower()]
-        return [app_commands.Choice(name=code, value=code) for code in codes[:25]]
+        """Aired episodes from the server's schedule, latest first, none past the member's progress."""
+        return await episode_choices(
+            interaction, current, aired_only=True, hide_ahead=True, newest_first=True
+        )
 
     # -- reveal resolvers ----------------------------------------------------------------------
     async def reveal_theory(
@@ -663,7 +629,7 @@ class Theories(
         if theory is None or theory.guild_id != interaction.guild_id:
             return None
         return Reveal(
-            header=f"Theory #{theory.number} \N{MIDDLE DOT} {render.escape(theory.title)}\n", text=theory.body
+            header=f"Theory #{theory.number} \N{MIDDLE DOT} {escape(theory.title)}\n", text=theory.body
         )
 
     async def reveal_outcome(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import discord
 
 from bot.episodes import EpisodeCode
+from bot.text import escape
 
 from .rules import TAG_EMOJI, TAG_NAMES, Status
 from .store import Standing, Theory
 
 __all__ = [
     "PAGE_SIZE",
-    "escape",
     "header",
     "jump_url",
     "leaderboard_embed",
@@ -25,10 +25,6 @@ __all__ = [
 PAGE_SIZE = 10
 PLAUSIBLE_EMOJI = "\N{THUMBS UP SIGN}"
 DOUBTFUL_EMOJI = "\N{THINKING FACE}"
-
-
-def escape(text: str) -> str:
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 
 def jump_url(theory: Theory) -> str | None:

@@ -1,11 +1,9 @@
-"""Theory rules that need no Discord and no database: names, markers, vote arithmetic, titles."""
+"""Theory rules that need no Discord and no database: names, markers and vote arithmetic."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
-
-from bot.errors import UserError
 
 __all__ = [
     "DOUBTFUL",
@@ -13,7 +11,6 @@ __all__ = [
     "STATUSES",
     "Status",
     "VoteChange",
-    "clean_title",
     "season_tag_name",
     "status_marker",
     "thread_name",
@@ -24,9 +21,7 @@ PLAUSIBLE = 1
 DOUBTFUL = -1
 Status = Literal["open", "confirmed", "debunked"]
 STATUSES: tuple[Status, ...] = ("open", "confirmed", "debunked")
-TITLE_MAX = 100
 THREAD_NAME_MAX = 100
-EX_NEW = "/theory new episode:S2E3"
 
 TAG_NAMES: dict[str, str] = {"open": "Open", "confirmed": "Confirmed", "debunked": "Debunked"}
 TAG_EMOJI: dict[str, str] = {
@@ -34,19 +29,6 @@ TAG_EMOJI: dict[str, str] = {
     "confirmed": "\N{WHITE HEAVY CHECK MARK}",
     "debunked": "\N{CROSS MARK}",
 }
-
-
-def clean_title(raw: str) -> str:
-    """One line, single spaces, 1 to 100 characters; a UserError with an example otherwise."""
-    cleaned = " ".join(raw.split())
-    if not cleaned:
-        raise UserError("A theory needs a title.", example=EX_NEW)
-    if len(cleaned) > TITLE_MAX:
-        raise UserError(
-            f"Theory titles can be at most {TITLE_MAX} characters; this one has {len(cleaned)}.",
-            example=EX_NEW,
-        )
-    return cleaned
 
 
 def status_marker(status: Status) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.db import Database, Row
+from bot.db.guilds import GuildStore
 from bot.episodes import EpisodeCode
 
 from .rules import Status, vote_change
@@ -165,8 +166,9 @@ ORDER = {
 
 
 class TheoryStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, guilds: GuildStore) -> None:
         self.db = db
+        self.guilds = guilds
 
     # -- settings ---------------------------------------------------------------------------
     async def settings(self, guild_id: int) -> TheorySettings | None:
@@ -177,13 +179,14 @@ class TheoryStore:
         return None if row is None else TheorySettings(row[0], row[1], bool(row[2]))
 
     async def set_settings(self, guild_id: int, channel_id: int, *, is_forum: bool, now: int) -> None:
-        """Point new theories at a channel (the guild row must exist)."""
-        await self.db.execute(
-            "INSERT INTO theory_settings (guild_id, channel_id, is_forum, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id, "
-            "is_forum = excluded.is_forum, updated_at = excluded.updated_at",
-            (guild_id, channel_id, int(is_forum), now),
-        )
+        """Point new theories at a channel."""
+        async with self.guilds.writing(guild_id) as conn:
+            await conn.execute(
+                "INSERT INTO theory_settings (guild_id, channel_id, is_forum, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id, "
+                "is_forum = excluded.is_forum, updated_at = excluded.updated_at",
+                (guild_id, channel_id, int(is_forum), now),
+            )
 
     async def tags(self, guild_id: int, channel_id: int) -> dict[str, int]:
         """The forum tags the bot uses in a forum, by key ('open', 'confirmed', 'debunked', 's2')."""
@@ -195,16 +198,17 @@ class TheoryStore:
 
     async def set_tags(self, guild_id: int, channel_id: int, tags: dict[str, int]) -> None:
         """Remember forum tag ids by key (replacing any earlier id for the same key)."""
-        await self.db.executemany(
-            "INSERT INTO theory_tags (guild_id, channel_id, tag_key, tag_id) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (guild_id, channel_id, tag_key) DO UPDATE SET tag_id = excluded.tag_id",
-            [(guild_id, channel_id, key, tag_id) for key, tag_id in tags.items()],
-        )
+        async with self.guilds.writing(guild_id) as conn:
+            await conn.executemany(
+                "INSERT INTO theory_tags (guild_id, channel_id, tag_key, tag_id) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (guild_id, channel_id, tag_key) DO UPDATE SET tag_id = excluded.tag_id",
+                [(guild_id, channel_id, key, tag_id) for key, tag_id in tags.items()],
+            )
 
     # -- theories ---------------------------------------------------------------------------
     async def create(self, new: NewTheory, *, now: int) -> Theory:
         """Store a theory under the server's next number (its thread comes later, see `attach`)."""
-        async with self.db.transaction(immediate=True) as conn:
+        async with self.guilds.writing(new.guild_id, immediate=True) as conn:
             cursor = await conn.execute(
                 "SELECT COALESCE(MAX(number), 0) + 1 FROM theories WHERE guild_id = ?", (new.guild_id,)
             )

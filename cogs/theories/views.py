@@ -13,14 +13,16 @@ import discord
 
 from bot.episodes import EpisodeCode
 from bot.errors import report_error
+from bot.text import TITLE_MAX
 from bot.ui import Pager, ReportingModal
 
 from . import render
-from .rules import DOUBTFUL, PLAUSIBLE, TITLE_MAX
+from .rules import DOUBTFUL, PLAUSIBLE
 from .store import Theory, TheoryQuery, TheoryStore
 
 if TYPE_CHECKING:
     from bot.core import Cliffhanger
+    from bot.scheduler import Clock
 
 __all__ = ["EDIT_INTERVAL", "CountEditor", "TheoryModal", "TheoryPager", "VoteButton", "vote_view"]
 
@@ -99,8 +101,11 @@ class CountEditor:
     counts read fresh from the database. So 200 clicks in a second cost a handful of edits.
     """
 
-    def __init__(self, apply: Callable[[int], Awaitable[None]], *, interval: float = EDIT_INTERVAL) -> None:
+    def __init__(
+        self, apply: Callable[[int], Awaitable[None]], *, clock: Clock, interval: float = EDIT_INTERVAL
+    ) -> None:
         self.apply = apply
+        self.clock = clock  # the bot's clock: tests let the interval pass without sitting it out
         self.interval = interval
         self._pending: dict[int, _Pending] = {}
 
@@ -124,7 +129,7 @@ class CountEditor:
                     await self.apply(theory_id)
                 except Exception:
                     log.exception("could not refresh the vote counts of theory %s", theory_id)
-                await asyncio.sleep(self.interval)
+                await self.clock.sleep(self.interval)
                 if not pending.dirty:
                     return
         finally:

@@ -1,6 +1,6 @@
 """A loopback Discord that the real, unmodified discord.py client connects to in tests."""
 
-from .harness import Actor, ClientRefused, Reply
+from .actor import Actor, ClientRefused, Reply
 from .server import BOT_TOKEN, DiscordError, Fault, LoopbackDiscord, running
 from .state import Channel, ChannelType, Guild, Member, Message, Overwrite, Role, User
 

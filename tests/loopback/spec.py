@@ -73,14 +73,24 @@ def validate_body(method: str, path: str, body: Any) -> list[str]:
     if op is None:
         return [f"{method} {path} is not an endpoint in Discord's OpenAPI spec"]
     problems: list[str] = []
-    validator = _validator(op.method, op.template)
-    if validator is not None and body is not None:
-        typed = _numeric_bitfields(body)
-        for error in sorted(validator.iter_errors(typed), key=lambda e: list(e.absolute_path)):
-            where = "/".join(str(p) for p in error.absolute_path) or "(body)"
-            problems.append(f"{where}: {_short(error)}")
+    if body is not None:
+        problems.extend(_schema_problems(op.method, op.template, json.dumps(body, sort_keys=True)))
     problems.extend(check_limits(body))
     return problems
+
+
+@functools.lru_cache(maxsize=256)
+def _schema_problems(method: str, template: str, body_json: str) -> tuple[str, ...]:
+    """The schema's complaints about one body. Cached by the body's exact JSON: every bot start syncs
+    the same command set, and validating it costs about 0.2 s (measured); the result is the same."""
+    validator = _validator(method, template)
+    if validator is None:
+        return ()
+    typed = _numeric_bitfields(json.loads(body_json))
+    return tuple(
+        f"{'/'.join(str(p) for p in error.absolute_path) or '(body)'}: {_short(error)}"
+        for error in sorted(validator.iter_errors(typed), key=lambda e: list(e.absolute_path))
+    )
 
 
 # Permission bitfields outgrow JavaScript's integers, so Discord documents them as strings and

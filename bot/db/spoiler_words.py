@@ -1,0 +1,84 @@
+"""SQL for spoiler words: per-episode words and names that keep titles neutral and the guard awake."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..episodes import EpisodeCode
+from ..folding import fold
+from . import Database, Row
+from .guilds import GuildStore
+
+__all__ = ["SpoilerWord", "SpoilerWordStore"]
+
+
+@dataclass(frozen=True, slots=True)
+class SpoilerWord:
+    guild_id: int
+    episode: EpisodeCode
+    word: str
+
+    @classmethod
+    def from_row(cls, row: Row) -> SpoilerWord:
+        return cls(row["guild_id"], EpisodeCode(row["season"], row["number"]), row["word"])
+
+
+class SpoilerWordStore:
+    """The `spoiler_words` table. /spoilers words writes it; every title check and the guard read it."""
+
+    def __init__(self, db: Database, guilds: GuildStore) -> None:
+        self.db = db
+        self.guilds = guilds
+
+    async def add_word(self, guild_id: int, code: EpisodeCode, word: str, created_by: int) -> bool:
+        """Add a spoiler word for an episode; False when that episode already has it (any case)."""
+        async with self.guilds.writing(guild_id) as conn:
+            cursor = await conn.execute(
+                """
+                INSERT INTO spoiler_words (guild_id, season, number, word, word_key, created_by, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, CAST(strftime('%s', 'now') AS INTEGER))
+                ON CONFLICT (guild_id, season, number, word_key) DO NOTHING
+                """,
+                (guild_id, code.season, code.episode, word, fold(word), created_by),
+            )
+            return cursor.rowcount > 0
+
+    async def remove_word(self, guild_id: int, code: EpisodeCode, word: str) -> bool:
+        """Remove a spoiler word (matched case- and accent-insensitively); False when it was not there."""
+        removed = await self.db.execute(
+            "DELETE FROM spoiler_words WHERE guild_id = ? AND season = ? AND number = ? AND word_key = ?",
+            (guild_id, code.season, code.episode, fold(word)),
+        )
+        return removed > 0
+
+    async def words(self, guild_id: int, code: EpisodeCode | None = None) -> list[SpoilerWord]:
+        """Spoiler words in episode order, then alphabetically: one episode's, or all of them."""
+        if code is None:
+            rows = await self.db.fetchall(
+                "SELECT * FROM spoiler_words WHERE guild_id = ? ORDER BY season, number, word_key",
+                (guild_id,),
+            )
+        else:
+            rows = await self.db.fetchall(
+                """
+                SELECT * FROM spoiler_words WHERE guild_id = ? AND season = ? AND number = ?
+                ORDER BY word_key
+                """,
+                (guild_id, code.season, code.episode),
+            )
+        return [SpoilerWord.from_row(r) for r in rows]
+
+    async def fresh_words(self, guild_id: int, now: int, window_seconds: int) -> list[SpoilerWord]:
+        """Words whose episode is fresh: not aired yet, aired less than `window_seconds` ago, or with
+        no air time in `episodes` (unknown counts as fresh: the safe side)."""
+        rows = await self.db.fetchall(
+            """
+            SELECT w.* FROM spoiler_words AS w
+            LEFT JOIN episodes AS e
+                ON e.guild_id = w.guild_id AND e.season = w.season AND e.number = w.number
+            WHERE w.guild_id = ? AND (e.air_at IS NULL OR e.air_at + ? > ?)
+            ORDER BY w.season, w.number, w.word_key
+            """,
+            (guild_id, window_seconds, now),
+        )
+        return [SpoilerWord.from_row(r) for r in rows]

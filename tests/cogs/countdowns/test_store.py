@@ -1,0 +1,182 @@
+"""CountdownStore against a real SQLite file, plus the scheduler-store additions countdowns use."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.db import Database
+from bot.db.guilds import GuildStore
+from bot.db.jobs import JobStore, NewJob
+from bot.episodes import EpisodeCode
+from cogs.countdowns.store import CountdownStore, NewCountdown
+
+GUILD, OTHER = 42, 43
+NOW = 1_700_000_000
+
+
+@pytest.fixture
+def store(db: Database) -> CountdownStore:
+    return CountdownStore(db, GuildStore(db))
+
+
+def new(title: str, release_at: int, *, guild: int = GUILD, **kw: object) -> NewCountdown:
+    return NewCountdown(guild_id=guild, title=title, release_at=release_at, created_by=7, **kw)  # type: ignore[arg-type]
+
+
+async def test_create_get_update_delete(store: CountdownStore, db: Database) -> None:
+    created = await store.create(
+        new("Severance S2", NOW + 100, channel_id=5, role_id=6, milestones=(86_400, 3600, 0)), NOW
+    )
+    assert created.id > 0
+    assert (created.title, created.release_at, created.channel_id, created.role_id) == (
+        "Severance S2",
+        NOW + 100,
+        5,
+        6,
+    )
+    assert created.milestones == (86_400, 3600, 0)
+    assert created.code is None
+    assert await store.get(GUILD, created.id) == created
+    assert await store.get(OTHER, created.id) is None  # servers never see each other's countdowns
+    moved = await store.update(
+        GUILD, created.id, NOW + 5, release_at=NOW + 500, milestones=(600, 0), role_id=None
+    )
+    assert moved is not None
+    assert (moved.release_at, moved.milestones, moved.role_id, moved.updated_at) == (
+        NOW + 500,
+        (600, 0),
+        None,
+        NOW + 5,
+    )
+    with pytest.raises(ValueError, match="not editable"):
+        await store.update(GUILD, created.id, NOW, created_by=1)
+    assert await store.delete(GUILD, created.id)
+    assert not await store.delete(GUILD, created.id)
+    assert await store.get(GUILD, created.id) is None
+
+
+async def test_the_guild_row_is_created_and_deleting_the_guild_removes_everything(
+    store: CountdownStore, db: Database
+) -> None:
+    cd = await store.create(new("A", NOW + 10), NOW)
+    assert await store.note_failure(cd.id, 5, "gone", NOW)
+    await GuildStore(db).delete(GUILD)
+    assert await store.get(GUILD, cd.id) is None
+    assert await db.fetchval("SELECT count(*) FROM countdown_failures") == 0
+
+
+async def test_episode_countdowns_are_unique_per_episode(store: CountdownStore) -> None:
+    code = EpisodeCode(2, 1)
+    cd = await store.create(new("Severance S2E1", NOW + 10, code=code), NOW)
+    assert cd.code == code
+    assert await store.by_episode(GUILD, code) == cd
+    assert await store.by_episode(GUILD, EpisodeCode(2, 2)) is None
+    with pytest.raises(Exception, match="UNIQUE"):
+        await store.create(new("again", NOW + 20, code=code), NOW)
+    await store.create(new("Severance S2E2", NOW + 20, code=EpisodeCode(2, 2)), NOW)
+    assert [c.episode for c in await store.episode_countdowns(GUILD, 2)] == [1, 2]
+
+
+async def test_next_pages_and_counts(store: CountdownStore) -> None:
+    past = await store.create(new("Old", NOW - 100), NOW - 200)
+    older = await store.create(new("Older", NOW - 900), NOW - 1000)
+    soon = await store.create(new("Soon", NOW + 100), NOW)
+    later = await store.create(new("Later", NOW + 900), NOW)
+    await store.create(new("Elsewhere", NOW + 50, guild=OTHER), NOW)
+    assert await store.next_up(GUILD, NOW) == soon
+    assert await store.count(GUILD, NOW, "upcoming") == 2
+    assert await store.count(GUILD, NOW, "released") == 2
+    assert await store.count(GUILD, NOW, "all") == 4
+    assert [c.id for c in await store.page(GUILD, NOW, "upcoming", limit=10, offset=0)] == [soon.id, later.id]
+    assert [c.id for c in await store.page(GUILD, NOW, "released", limit=10, offset=0)] == [past.id, older.id]
+    assert [c.id for c in await store.page(GUILD, NOW, "all", limit=10, offset=0)] == [
+        soon.id,
+        later.id,
+        past.id,
+        older.id,
+    ]
+    assert [c.id for c in await store.page(GUILD, NOW, "all", limit=2, offset=2)] == [past.id, older.id]
+    assert await store.next_up(GUILD, NOW + 1000) is None
+
+
+async def test_search_for_autocomplete(store: CountdownStore) -> None:
+    premiere = await store.create(new("Severance S2 premiere", NOW + 500), NOW)
+    finale = await store.create(new("Severance S2 finale", NOW + 900), NOW)
+    special = await store.create(new("Lumon special: a Severance story", NOW + 100), NOW)
+    old = await store.create(new("Severance S1 rewatch", NOW - 100), NOW)
+    pct = await store.create(new("100% Innie", NOW + 50), NOW)
+    everything = await store.search(GUILD, "", NOW)
+    # Upcoming soonest first, then released.
+    assert [c.id for c in everything] == [pct.id, special.id, premiere.id, finale.id, old.id]
+    # Titles starting with the text before titles containing it.
+    assert [c.id for c in await store.search(GUILD, "sev", NOW)] == [
+        premiere.id,
+        finale.id,
+        old.id,
+        special.id,
+    ]
+    assert [c.id for c in await store.search(GUILD, "FINALE", NOW)] == [finale.id]
+    assert [c.id for c in await store.search(GUILD, "%", NOW)] == [pct.id]  # LIKE wildcards are literal
+    assert (await store.search(GUILD, str(finale.id), NOW))[0].id == finale.id
+    assert len(await store.search(GUILD, "", NOW, limit=2)) == 2
+    assert await store.search(OTHER, "", NOW) == []
+    assert [c.id for c in await store.by_title(GUILD, "severance s2 FINALE")] == [finale.id]
+
+
+async def test_failure_notes_are_once_per_countdown_and_channel(store: CountdownStore) -> None:
+    a = await store.create(new("A", NOW + 10), NOW)
+    b = await store.create(new("B", NOW + 10), NOW)
+    assert await store.note_failure(a.id, 5, "403 Missing Permissions (50013)", NOW)
+    assert not await store.note_failure(a.id, 5, "403 Missing Permissions (50013)", NOW + 1)
+    assert await store.note_failure(a.id, 6, "the channel was deleted", NOW + 2)
+    assert await store.note_failure(b.id, 5, "403", NOW + 3)
+    failures = await store.failures(GUILD)
+    assert [(f.countdown_id, f.channel_id) for f in failures] == [(b.id, 5), (a.id, 6), (a.id, 5)]
+    assert failures[0].title == "B"
+    assert [f.channel_id for f in await store.failures(GUILD, [a.id])] == [6, 5]
+    await store.clear_failure(a.id, 5)
+    assert await store.note_failure(a.id, 5, "again", NOW + 4)  # news again after a success there
+    await store.clear_failures(a.id)
+    assert [f.countdown_id for f in await store.failures(GUILD)] == [b.id]
+    await store.delete(GUILD, b.id)
+    assert await store.failures(GUILD) == []
+
+
+async def test_jobs_can_be_cancelled_by_exact_key_and_revived(db: Database) -> None:
+    jobs = JobStore(db)
+    await GuildStore(db).ensure(GUILD)
+    await jobs.upsert(
+        [
+            NewJob(GUILD, "countdown", key, NOW + n)
+            for n, key in enumerate(["countdown:1:3600", "countdown:1:36000"])
+        ],
+        NOW,
+    )
+    # A prefix would take both; the exact key takes one.
+    assert await jobs.cancel_keys(GUILD, "countdown", ["countdown:1:3600"], "removed", NOW) == 1
+    states = {j.key: j.state for j in await jobs.list_for(GUILD, "countdown", "countdown:1:")}
+    assert states == {"countdown:1:3600": "cancelled", "countdown:1:36000": "pending"}
+    assert await jobs.cancel_keys(GUILD, "countdown", [], "nothing", NOW) == 0
+    # Scheduling it again leaves a cancelled job alone unless asked to revive it.
+    assert await jobs.upsert([NewJob(GUILD, "countdown", "countdown:1:3600", NOW + 50)], NOW) == 0
+    assert (
+        await jobs.upsert([NewJob(GUILD, "countdown", "countdown:1:3600", NOW + 50)], NOW, revive=True) == 1
+    )
+    revived = await jobs.get(GUILD, "countdown", "countdown:1:3600")
+    assert revived is not None
+    assert (revived.state, revived.due_at, revived.reason, revived.finished_at, revived.attempts) == (
+        "pending",
+        NOW + 50,
+        None,
+        None,
+        0,
+    )
+    # A sent job is never revived: an announcement is not repeated.
+    claimed, _ = await jobs.claim_due(NOW + 60, 10)
+    for job in claimed:
+        await jobs.finish(job.id, "sent", NOW + 60, result="1/2")
+    assert (
+        await jobs.upsert([NewJob(GUILD, "countdown", "countdown:1:3600", NOW + 500)], NOW, revive=True) == 0
+    )
+    sent = await jobs.get(GUILD, "countdown", "countdown:1:3600")
+    assert sent is not None and sent.state == "sent" and sent.due_at == NOW + 50

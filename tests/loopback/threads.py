@@ -1,0 +1,136 @@
+"""Threads and forum posts: creating them, archiving, locking and tagging, and who may."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import permissions as P
+from .core import (
+    DiscordError,
+    Request,
+    invalid_form,
+    missing_access,
+    missing_permissions,
+    route,
+)
+from .messages import Messages
+from .state import (
+    Channel,
+    ChannelType,
+    Message,
+    iso,
+)
+
+
+class Threads(Messages):
+    """Public threads in text channels and posts in forums (with their starter message)."""
+
+    def archive_thread(self, thread: Channel, *, locked: bool = False) -> None:
+        thread.archived = True
+        thread.locked = locked
+        thread.archive_timestamp = iso()
+        self.dispatch("THREAD_UPDATE", thread.to_dict(), guild_id=thread.guild_id)
+
+    @route("POST", "/channels/{channel}/threads")
+    async def handle_create_thread(self, req: Request) -> Any:
+        return self._create_thread(self._channel(req.params["channel"]), req.body or {}, None)
+
+    @route("POST", "/channels/{channel}/messages/{message}/threads")
+    async def handle_thread_from_message(self, req: Request) -> Any:
+        channel = self._channel(req.params["channel"])
+        message = self._message(channel, req.params["message"])
+        return self._create_thread(channel, req.body or {}, message)
+
+    @route("PUT", "/channels/{channel}/thread-members/@me")
+    async def handle_join_thread(self, req: Request) -> Any:
+        thread = self._channel(req.params["channel"])
+        self._require(thread)
+        thread.member_ids.add(self.bot_user.id)
+        return None
+
+    def _create_thread(self, parent: Channel, body: dict[str, Any], message: Message | None) -> Any:
+        name = body.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            raise invalid_form("name", "Must be between 1 and 100 in length.")
+        guild = self.guilds[parent.guild_id]
+        if parent.type == ChannelType.FORUM:
+            self._require(parent, P.SEND_MESSAGES)
+            first = body.get("message") or {}
+            if not (first.get("content") or first.get("embeds") or first.get("components")):
+                raise DiscordError(400, 50006, "Cannot send an empty message")
+            tag_ids = [int(t) for t in body.get("applied_tags") or []]
+            known = {int(t["id"]) for t in parent.available_tags}
+            if len(tag_ids) > 5 or any(t not in known for t in tag_ids):
+                raise invalid_form("applied_tags", "Tags must exist on the forum, at most 5.")
+            thread = Channel(self.ids.next(), guild.id, ChannelType.PUBLIC_THREAD, name, parent_id=parent.id)
+            thread.owner_id = self.bot_user.id
+            thread.applied_tags = tag_ids
+        elif parent.type in (ChannelType.TEXT, ChannelType.NEWS):
+            thread_type = (
+                int(body.get("type") or ChannelType.PUBLIC_THREAD)
+                if message is None
+                else ChannelType.PUBLIC_THREAD
+            )
+            if parent.type == ChannelType.NEWS:
+                thread_type = ChannelType.NEWS_THREAD
+            self._require(parent, P.CREATE_PUBLIC_THREADS if thread_type != ChannelType.PRIVATE_THREAD else 0)
+            thread = Channel(
+                message.id if message else self.ids.next(), guild.id, thread_type, name, parent_id=parent.id
+            )
+            thread.owner_id = self.bot_user.id
+            first = None
+        else:
+            raise DiscordError(400, 50024, "Cannot execute action on this channel type")
+        thread.auto_archive_duration = int(body.get("auto_archive_duration") or 10080)
+        thread.member_ids.add(self.bot_user.id)
+        guild.channels[thread.id] = thread
+        self.channels[thread.id] = thread
+        self.dispatch("THREAD_CREATE", {**thread.to_dict(), "newly_created": True}, guild_id=guild.id)
+        data = thread.to_dict()
+        if parent.type == ChannelType.FORUM and first is not None:
+            starter = self._store_message(thread, self.bot_user, first, message_id=thread.id)
+            data["message"] = starter.to_dict()
+        if message is not None:
+            message_data = self.messages[message.id]
+            self.dispatch("MESSAGE_UPDATE", {**message_data.to_dict(), "thread": data}, guild_id=guild.id)
+        return data
+
+    def _edit_thread(self, channel: Channel, body: dict[str, Any]) -> Any:
+        """PATCH /channels/{id} on a thread: rename, archive, lock, tag; owners and Manage Threads."""
+        have = self._bot_perms(channel)
+        if not have & P.VIEW_CHANNEL:
+            raise missing_access()
+        is_owner = channel.owner_id == self.bot_user.id
+        needs_manage = "locked" in body or "invitable" in body or not is_owner
+        if needs_manage and not have & P.MANAGE_THREADS:
+            # Unarchiving an unlocked thread is allowed to anyone who can send there.
+            if (
+                set(body) <= {"archived"}
+                and body.get("archived") is False
+                and not channel.locked
+                and have & P.SEND_IN_THREADS
+            ):
+                pass
+            else:
+                raise missing_permissions()
+        if "name" in body:
+            name = body["name"]
+            if not isinstance(name, str) or not 1 <= len(name) <= 100:
+                raise invalid_form("name", "Must be between 1 and 100 in length.")
+            channel.name = name
+        if "archived" in body:
+            channel.archived = bool(body["archived"])
+            channel.archive_timestamp = iso()
+        if "locked" in body:
+            channel.locked = bool(body["locked"])
+        if "applied_tags" in body:
+            parent = self.channels[channel.parent_id] if channel.parent_id else None
+            tag_ids = [int(t) for t in body["applied_tags"] or []]
+            known = {int(t["id"]) for t in (parent.available_tags if parent else [])}
+            if len(tag_ids) > 5 or any(t not in known for t in tag_ids):
+                raise invalid_form("applied_tags", "Tags must exist on the forum, at most 5.")
+            channel.applied_tags = tag_ids
+        if "auto_archive_duration" in body:
+            channel.auto_archive_duration = int(body["auto_archive_duration"])
+        self.dispatch("THREAD_UPDATE", channel.to_dict(), guild_id=channel.guild_id)
+        return channel.to_dict()
