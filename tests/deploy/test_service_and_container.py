@@ -20,7 +20,7 @@ from bot.config import DEFAULT_DATABASE_PATH
 from bot.db.backup import backups_folder
 from bot.scheduler import Scheduler
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "deploy" / "cliffhanger.service"
 TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAx.GabcDE.loopback-token-abcdefghijklmnopqrstuvwxyz0123"
 # What the bot may spend on SIGTERM: the scheduler's grace for in-flight sends, then closing the

@@ -15,7 +15,7 @@ import main
 from bot.config import Settings
 from bot.db import Database, DatabaseError, load_migrations
 from bot.db.backup import KEEP_BACKUPS, backup_before_migrating, prune_backups
-from tests.conftest import World
+from tests.harness import World
 from tests.loopback import LoopbackDiscord
 
 NEWEST = load_migrations()[-1].version
