@@ -27,6 +27,7 @@ from aiohttp import WSMsgType, web
 
 from bot.checks import INVITE_PERMISSIONS
 
+from . import automod
 from . import permissions as P
 from .limits import DiscordLimits
 from .spec import validate_body
@@ -56,6 +57,7 @@ INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_MESSAGE_CONTENT = 1 << 15
 INTENT_GUILD_SCHEDULED_EVENTS = 1 << 16
 INTENT_GUILD_PRESENCES = 1 << 8
+INTENT_AUTO_MODERATION_CONFIGURATION = 1 << 20
 PRIVILEGED = {INTENT_GUILD_MEMBERS: 1 << 15, INTENT_GUILD_PRESENCES: 1 << 13, INTENT_MESSAGE_CONTENT: 1 << 19}
 APP_FLAG_MESSAGE_CONTENT_LIMITED = 1 << 19
 
@@ -68,6 +70,10 @@ EVENT_INTENTS: dict[str, int] = {
     "GUILD_SCHEDULED_EVENT_CREATE": INTENT_GUILD_SCHEDULED_EVENTS,
     "GUILD_SCHEDULED_EVENT_UPDATE": INTENT_GUILD_SCHEDULED_EVENTS,
     "GUILD_SCHEDULED_EVENT_DELETE": INTENT_GUILD_SCHEDULED_EVENTS,
+    **dict.fromkeys(
+        ("AUTO_MODERATION_RULE_CREATE", "AUTO_MODERATION_RULE_UPDATE", "AUTO_MODERATION_RULE_DELETE"),
+        INTENT_AUTO_MODERATION_CONFIGURATION,
+    ),
 }
 
 
@@ -275,6 +281,7 @@ class LoopbackDiscord:
         self.port = 0
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._register_routes()
+        automod.register(self)
         self._saved: tuple[str, yarl.URL] | None = None
         self._message_waiters: list[tuple[Callable[[Message], bool], asyncio.Future[Message]]] = []
 
@@ -499,10 +506,13 @@ class LoopbackDiscord:
         need = P.SEND_IN_THREADS if channel.is_thread else P.SEND_MESSAGES
         if not have & need:
             raise PermissionError(f"{member.user.username} cannot send in #{channel.name}")
+        automod.check_member_message(self, guild, member, channel, content)  # DiscordError 200000
         return self._store_message(channel, member.user, {"content": content}, notify=True)
 
     def edit_as(self, message: Message, content: str) -> Message:
         """The author edits their own message (MESSAGE_UPDATE, as the spoiler guard sees it)."""
+        guild, channel = self.guilds[message.guild_id or 0], self.channels[message.channel_id]
+        automod.check_member_message(self, guild, guild.members[message.author.id], channel, content)
         return self._edit_message(message, {"content": content})
 
     # ==========================================================================================

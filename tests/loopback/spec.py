@@ -83,6 +83,24 @@ def validate_body(method: str, path: str, body: Any) -> list[str]:
     return problems
 
 
+@functools.cache
+def _schema_validator(name: str) -> Draft202012Validator:
+    spec, _ops = _load()
+    return Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": spec["components"]})
+
+
+def validate_schema(name: str, body: Any) -> list[str]:
+    """Problems with `body` against one named schema of the spec, for a route whose request schema is
+    a union only the loopback's state can narrow (a rule update is checked as its rule's trigger type)."""
+    validator = _schema_validator(name)
+    return [
+        f"{'/'.join(str(p) for p in error.absolute_path) or '(body)'}: {_short(error)}"
+        for error in sorted(
+            validator.iter_errors(_numeric_bitfields(body)), key=lambda e: list(e.absolute_path)
+        )
+    ]
+
+
 # Permission bitfields outgrow JavaScript's integers, so Discord documents them as strings and
 # accepts a string of digits (discord.py always sends one); the OpenAPI spec types them as integers.
 _BITFIELDS = frozenset({"permissions", "allow", "deny", "default_member_permissions"})
@@ -102,18 +120,22 @@ def _numeric_bitfields(body: Any) -> Any:
     }
 
 
+_DISCRIMINATORS = (["type"], ["trigger_type"])
+
+
 def _short(error: Any) -> str:
     best = error
     while best.context:
         # A oneOf/anyOf failed: explain the branch the body was meant for, which is the one whose
-        # `type` discriminator matched, or else the branch with the fewest complaints.
+        # discriminator (`type`, an AutoMod rule's `trigger_type`) matched, or else the branch with the
+        # fewest complaints.
         branches: dict[Any, list[Any]] = {}
         for sub in best.context:
             branches.setdefault(sub.relative_schema_path[0], []).append(sub)
         candidates = [
             errs
             for errs in branches.values()
-            if not any(list(e.relative_path) == ["type"] for e in errs)  # wrong discriminator
+            if not any(list(e.relative_path) in _DISCRIMINATORS for e in errs)  # wrong discriminator
             and not any(e.validator == "type" and not list(e.relative_path) for e in errs)  # wrong JSON type
         ]
         chosen = min(candidates or list(branches.values()), key=len)

@@ -10,9 +10,12 @@ import itertools
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import permissions as perms
+
+if TYPE_CHECKING:
+    from .automod import AutoModRule
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
@@ -357,6 +360,7 @@ class Guild:
     members: dict[int, Member] = field(default_factory=dict)
     channels: dict[int, Channel] = field(default_factory=dict)
     events: dict[int, ScheduledEvent] = field(default_factory=dict)
+    automod_rules: dict[int, AutoModRule] = field(default_factory=dict)
 
     @property
     def everyone(self) -> Role:
