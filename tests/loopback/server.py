@@ -27,7 +27,7 @@ from aiohttp import WSMsgType, web
 
 from bot.checks import INVITE_PERMISSIONS
 
-from . import automod
+from . import automod, components_v2
 from . import permissions as P
 from .limits import DiscordLimits
 from .spec import validate_body
@@ -958,7 +958,10 @@ class LoopbackDiscord:
         )
         if not message.ephemeral:
             message.pinged_users, message.pinged_roles, message.pinged_everyone = self._pings(
-                channel, author, content, body.get("allowed_mentions")
+                channel,
+                author,
+                components_v2.mention_text(content, message.components),
+                body.get("allowed_mentions"),
             )
         self.messages[message.id] = message
         if channel is not None and not message.ephemeral:
@@ -975,6 +978,10 @@ class LoopbackDiscord:
         return message
 
     def _edit_message(self, message: Message, body: dict[str, Any], *, notify: bool = True) -> Message:
+        problems = components_v2.edit_problems(message, body) if self.validate else []
+        if problems:
+            self.violations.extend(f"edit of message {message.id}: {p}" for p in problems)
+            raise DiscordError(400, 50035, "Invalid Form Body", {"_errors": problems})
         message.history.append(
             {"content": message.content, "embeds": message.embeds, "components": message.components}
         )
@@ -993,7 +1000,10 @@ class LoopbackDiscord:
         channel = self.channels.get(message.channel_id)
         if not message.ephemeral:
             message.pinged_users, message.pinged_roles, message.pinged_everyone = self._pings(
-                channel, message.author, message.content, message.allowed_mentions
+                channel,
+                message.author,
+                components_v2.mention_text(message.content, message.components),
+                message.allowed_mentions,
             )
         if notify and not message.ephemeral and channel is not None:
             self.dispatch("MESSAGE_UPDATE", message.to_dict(), guild_id=channel.guild_id)

@@ -11,6 +11,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from . import components_v2
+
 # A copy of ../shared/discord-api-spec/openapi.json (MIT, see openapi.LICENSE), kept in the repo so a
 # clean clone can run the tests; tests/test_loopback.py checks it still matches the shared one.
 SPEC_PATH = Path(__file__).resolve().parent / "openapi.json"
@@ -79,7 +81,7 @@ def validate_body(method: str, path: str, body: Any) -> list[str]:
         for error in sorted(validator.iter_errors(typed), key=lambda e: list(e.absolute_path)):
             where = "/".join(str(p) for p in error.absolute_path) or "(body)"
             problems.append(f"{where}: {_short(error)}")
-    problems.extend(check_limits(body))
+    problems.extend(check_limits(body, creating=method == "POST"))
     return problems
 
 
@@ -149,7 +151,8 @@ def _short(error: Any) -> str:
 EMBED_TOTAL = 6000
 
 
-def check_limits(body: Any) -> list[str]:
+def check_limits(body: Any, *, creating: bool = True) -> list[str]:
+    """Documented limits the schema leaves out; `creating` a message rather than editing one."""
     if not isinstance(body, dict):
         return []
     problems: list[str] = []
@@ -159,6 +162,10 @@ def check_limits(body: Any) -> list[str]:
     if isinstance(body.get("message"), dict):  # forum posts wrap the first message
         payloads.append(body["message"])
     for payload in payloads:
+        wrapped = payload is body.get("data")
+        if not (wrapped and body.get("type") == 9):  # a modal's components are no message's
+            updating = wrapped and body.get("type") == 7  # a component's update of its message is an edit
+            problems.extend(components_v2.body_problems(payload, creating=creating and not updating))
         content = payload.get("content")
         if isinstance(content, str) and len(content) > 2000:
             problems.append(f"content: {len(content)} characters, the limit is 2000")

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from . import components_v2
 from . import permissions as perms
 
 if TYPE_CHECKING:
@@ -293,8 +294,8 @@ class Message:
     # -- conveniences for assertions -----------------------------------------------------------
     @property
     def text(self) -> str:
-        """Content plus every embed's visible text, for searching in tests."""
-        parts = [self.content]
+        """Content, every Text Display and every embed's visible text, for searching in tests."""
+        parts = [self.content, *components_v2.texts(self.components)]
         for embed in self.embeds:
             parts.extend(str(embed.get(k) or "") for k in ("title", "description"))
             parts.extend(f"{f.get('name')}\n{f.get('value')}" for f in embed.get("fields") or [])
