@@ -32,7 +32,13 @@ from bot.automod import (
 from bot.db.spoilers import SpoilerWord
 from bot.episodes import EpisodeCode
 from tests.conftest import Harness
-from tests.loopback.automod import AutoModRule, add_rule_by_hand, keyword_matches
+from tests.loopback.automod import (
+    AutoModRule,
+    add_rule_by_hand,
+    delete_by_hand,
+    edit_by_hand,
+    keyword_matches,
+)
 from tests.loopback.spec import validate_body, validate_schema
 
 GUILD, BOT = 42, 7
@@ -325,8 +331,24 @@ async def test_the_wanted_rule_blocks_a_leak_and_a_full_server_is_recognised(har
             lb.post_as(alice, world.general, leak)
     lb.post_as(alice, world.spoilers, "reghabi did it")
 
+    # A moderator switches it off and exempts a channel by hand: one PATCH puts it back.
+    rule = world.guild.automod_rules[int(held["id"])]
+    edit_by_hand(lb, world.guild, rule, enabled=False, exempt_channels=[world.general.id])
+    lb.post_as(alice, world.general, "reghabi did it")
+    current = find_rule(await http.get_auto_moderation_rules(world.guild.id), bot_id=lb.bot_user.id)
+    fix = next_change(current, plan, on=True)
+    assert isinstance(fix, Update) and set(fix.body) == {"enabled", "exempt_channels"}
+    fixed = await http.edit_auto_moderation_rule(world.guild.id, fix.rule_id, reason=None, **fix.body)
+    assert next_change(fixed, plan, on=True) is None
+    with pytest.raises(Exception, match="blocked by automatic moderation"):
+        lb.post_as(alice, world.general, "reghabi did it")
+    # Deleted by hand: it is made again, as the sixth keyword rule; a seventh is refused.
+    delete_by_hand(lb, world.guild, rule)
+    assert find_rule(await http.get_auto_moderation_rules(world.guild.id), bot_id=lb.bot_user.id) is None
+    assert next_change(None, plan, on=True) == change
     for i in range(5):
         add_rule_by_hand(lb, world.guild, f"moderators' rule {i}", keywords=[f"w{i}"])
+    await http.create_auto_moderation_rule(world.guild.id, reason=None, **change.body)
     with pytest.raises(discord.HTTPException) as full:
         await http.create_auto_moderation_rule(world.guild.id, reason=None, **change.body)
     assert is_rule_limit_error(full.value.code, full.value.text)

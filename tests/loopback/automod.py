@@ -267,9 +267,7 @@ def register(lb: LoopbackDiscord) -> None:
             lb.ids.next(), guild.id, lb.bot_user.id, body["name"], int(body["event_type"]), trigger_type
         )
         rule.update(body)
-        guild.automod_rules[rule.id] = rule
-        lb.dispatch("AUTO_MODERATION_RULE_CREATE", rule.to_dict(), guild_id=guild.id)
-        return rule.to_dict()
+        return _created(lb, guild, rule)
 
     @lb.route("PATCH", "/guilds/{guild}/auto-moderation/rules/{rule}")
     async def modify_rule(req: Request) -> Any:
@@ -283,9 +281,7 @@ def register(lb: LoopbackDiscord) -> None:
             lb.violations.extend(f"{req.method} {req.path}: {p}" for p in problems)
             raise DiscordError(400, 50035, "Invalid Form Body", {"_errors": problems})
         check_actions(req, guild, body.get("actions") or [])
-        rule.update(body)
-        lb.dispatch("AUTO_MODERATION_RULE_UPDATE", rule.to_dict(), guild_id=guild.id)
-        return rule.to_dict()
+        return _changed(lb, guild, rule, body)
 
     @lb.route("DELETE", "/guilds/{guild}/auto-moderation/rules/{rule}")
     async def delete_rule(req: Request) -> Any:
@@ -333,15 +329,25 @@ def add_rule_by_hand(
         list(exempt_roles or []),
         list(exempt_channels or []),
     )
-    guild.automod_rules[rule.id] = rule
-    lb.dispatch("AUTO_MODERATION_RULE_CREATE", rule.to_dict(), guild_id=guild.id)
+    _created(lb, guild, rule)
     return rule
 
 
 def edit_by_hand(lb: LoopbackDiscord, guild: Guild, rule: AutoModRule, **changes: Any) -> None:
     """A moderator edits a rule in Discord's UI (fields as in the JSON body)."""
-    rule.update(changes)
+    _changed(lb, guild, rule, changes)
+
+
+def _created(lb: LoopbackDiscord, guild: Guild, rule: AutoModRule) -> dict[str, Any]:
+    guild.automod_rules[rule.id] = rule
+    lb.dispatch("AUTO_MODERATION_RULE_CREATE", rule.to_dict(), guild_id=guild.id)
+    return rule.to_dict()
+
+
+def _changed(lb: LoopbackDiscord, guild: Guild, rule: AutoModRule, body: dict[str, Any]) -> dict[str, Any]:
+    rule.update(body)
     lb.dispatch("AUTO_MODERATION_RULE_UPDATE", rule.to_dict(), guild_id=guild.id)
+    return rule.to_dict()
 
 
 def delete_by_hand(lb: LoopbackDiscord, guild: Guild, rule: AutoModRule) -> None:
