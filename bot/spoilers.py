@@ -26,6 +26,8 @@ __all__ = [
     "Reveal",
     "RevealButton",
     "RevealRegistry",
+    "cut_point",
+    "defuse_mentions",
     "ensure_title_safe",
     "escape_spoiler_text",
     "find_spoiler_word",
@@ -96,24 +98,25 @@ def safe_header(header: str) -> str:
     return defuse_mentions("".join(out))
 
 
-def _fits(text: str, n: int, budget: int) -> bool:
-    return len(spoiler(text[:n].strip())) <= budget
+def _fits(text: str, n: int, budget: int, render: Callable[[str], str]) -> bool:
+    return len(render(text[:n].strip())) <= budget
 
 
-def _cut(text: str, budget: int) -> int:
-    """How many characters of `text` go into one message of `budget` characters: as many as fit,
-    cut at a line break, else a sentence end, else a space, when one is in the latter half."""
-    if _fits(text, len(text), budget):
+def cut_point(text: str, budget: int, render: Callable[[str], str] = spoiler) -> int:
+    """How many characters of `text` go into one message of `budget` characters once `render`ed
+    (escaped and wrapped, by default): as many as fit, cut at a line break, else a sentence end, else
+    a space, when one is in the latter half. 0 when not even one character fits."""
+    if _fits(text, len(text), budget, render):
         return len(text)
     lo, hi = 0, len(text)
-    while lo < hi:  # the largest n that fits (escaping only ever grows text, so this is monotone)
+    while lo < hi:  # the largest n that fits (rendering only ever grows text, so this is monotone)
         mid = (lo + hi + 1) // 2
-        if _fits(text, mid, budget):
+        if _fits(text, mid, budget, render):
             lo = mid
         else:
             hi = mid - 1
     n = lo
-    while n > 0 and not _fits(text, n, budget):
+    while n > 0 and not _fits(text, n, budget, render):
         n -= 1
     if n == 0:
         return 0
@@ -149,7 +152,7 @@ def spoiler_chunks(text: str, *, header: str = "", limit: int = 2000) -> list[st
             chunks.append(head)
             prefix = ""
             continue
-        n = _cut(rest, budget)
+        n = cut_point(rest, budget)
         if n == 0:  # cannot happen with limit >= 16; never loop forever
             raise ValueError("could not fit any text into a message")
         chunks.append(prefix + spoiler(rest[:n].strip()))

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.config import Settings
@@ -22,6 +24,19 @@ async def loopback() -> AsyncIterator[LoopbackDiscord]:
         yield lb
     if lb.violations:
         pytest.fail("requests Discord would refuse:\n" + "\n".join(lb.violations[:20]), pytrace=False)
+
+
+@pytest.fixture
+async def http(loopback: LoopbackDiscord) -> AsyncIterator[Any]:
+    """Raw REST calls to the loopback as the bot: `status, json = await http(method, path, body)`."""
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bot {BOT_TOKEN}"}) as session:
+
+        async def call(method: str, path: str, body: Any = None) -> tuple[int, Any]:
+            async with session.request(method, loopback.base_url + path, json=body) as response:
+                assert response.status == 204 or response.headers.get("Content-Type") == "application/json"
+                return response.status, (await response.json() if response.status != 204 else None)
+
+        yield call
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from . import automod, components_v2
 from . import permissions as P
 from .core import (
     DiscordError,
@@ -56,10 +57,13 @@ class Messages(Gateway):
         need = P.SEND_IN_THREADS if channel.is_thread else P.SEND_MESSAGES
         if not have & need:
             raise PermissionError(f"{member.user.username} cannot send in #{channel.name}")
+        automod.check_member_message(guild, member, channel, content)  # DiscordError 200000
         return self._store_message(channel, member.user, {"content": content}, notify=True)
 
     def edit_as(self, message: Message, content: str) -> Message:
         """The author edits their own message (MESSAGE_UPDATE, as the spoiler guard sees it)."""
+        guild, channel = self.guilds[message.guild_id or 0], self.channels[message.channel_id]
+        automod.check_member_message(guild, guild.members[message.author.id], channel, content)
         return self._edit_message(message, {"content": content})
 
     def _message(self, channel: Channel, message_id: str | int) -> Message:
@@ -133,7 +137,10 @@ class Messages(Gateway):
         )
         if not message.ephemeral:
             message.pinged_users, message.pinged_roles, message.pinged_everyone = self._pings(
-                channel, author, content, body.get("allowed_mentions")
+                channel,
+                author,
+                components_v2.mention_text(content, message.components),
+                body.get("allowed_mentions"),
             )
         self.messages[message.id] = message
         if channel is not None and not message.ephemeral:
@@ -150,6 +157,10 @@ class Messages(Gateway):
         return message
 
     def _edit_message(self, message: Message, body: dict[str, Any], *, notify: bool = True) -> Message:
+        problems = components_v2.edit_problems(message, body) if self.validate else []
+        if problems:
+            self.violations.extend(f"edit of message {message.id}: {p}" for p in problems)
+            raise DiscordError(400, 50035, "Invalid Form Body", {"_errors": problems})
         message.history.append(
             {"content": message.content, "embeds": message.embeds, "components": message.components}
         )
@@ -168,7 +179,10 @@ class Messages(Gateway):
         channel = self.channels.get(message.channel_id)
         if not message.ephemeral:
             message.pinged_users, message.pinged_roles, message.pinged_everyone = self._pings(
-                channel, message.author, message.content, message.allowed_mentions
+                channel,
+                message.author,
+                components_v2.mention_text(message.content, message.components),
+                message.allowed_mentions,
             )
         if notify and not message.ephemeral and channel is not None:
             self.dispatch("MESSAGE_UPDATE", message.to_dict(), guild_id=channel.guild_id)

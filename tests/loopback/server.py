@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from .automod import AutoMod
 from .channels import Channels
 from .commands import Commands
 from .core import BOT_TOKEN, DiscordError, Fault, LoopbackCore, Request, route
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 
-class LoopbackDiscord(Channels, Threads, Interactions, Messages, Guilds, Events, Commands, Gateway):
+class LoopbackDiscord(Channels, Threads, Interactions, Messages, Guilds, Events, AutoMod, Commands, Gateway):
     """The fake Discord. Build the world with the helpers, then serve it with `running(lb)`."""
 
 

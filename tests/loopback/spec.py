@@ -11,6 +11,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from . import components_v2
+
 # A copy of ../shared/discord-api-spec/openapi.json (MIT, see openapi.LICENSE), kept in the repo so a
 # clean clone can run the tests; tests/test_loopback.py checks it still matches the shared one.
 SPEC_PATH = Path(__file__).resolve().parent / "openapi.json"
@@ -75,7 +77,7 @@ def validate_body(method: str, path: str, body: Any) -> list[str]:
     problems: list[str] = []
     if body is not None:
         problems.extend(_schema_problems(op.method, op.template, json.dumps(body, sort_keys=True)))
-    problems.extend(check_limits(body))
+    problems.extend(check_limits(body, creating=method == "POST"))
     return problems
 
 
@@ -91,6 +93,24 @@ def _schema_problems(method: str, template: str, body_json: str) -> tuple[str, .
         f"{'/'.join(str(p) for p in error.absolute_path) or '(body)'}: {_short(error)}"
         for error in sorted(validator.iter_errors(typed), key=lambda e: list(e.absolute_path))
     )
+
+
+@functools.cache
+def _schema_validator(name: str) -> Draft202012Validator:
+    spec, _ops = _load()
+    return Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": spec["components"]})
+
+
+def validate_schema(name: str, body: Any) -> list[str]:
+    """Problems with `body` against one named schema of the spec, for a route whose request schema is
+    a union only the loopback's state can narrow (a rule update is checked as its rule's trigger type)."""
+    validator = _schema_validator(name)
+    return [
+        f"{'/'.join(str(p) for p in error.absolute_path) or '(body)'}: {_short(error)}"
+        for error in sorted(
+            validator.iter_errors(_numeric_bitfields(body)), key=lambda e: list(e.absolute_path)
+        )
+    ]
 
 
 # Permission bitfields outgrow JavaScript's integers, so Discord documents them as strings and
@@ -112,18 +132,22 @@ def _numeric_bitfields(body: Any) -> Any:
     }
 
 
+_DISCRIMINATORS = (["type"], ["trigger_type"])
+
+
 def _short(error: Any) -> str:
     best = error
     while best.context:
         # A oneOf/anyOf failed: explain the branch the body was meant for, which is the one whose
-        # `type` discriminator matched, or else the branch with the fewest complaints.
+        # discriminator (`type`, an AutoMod rule's `trigger_type`) matched, or else the branch with the
+        # fewest complaints.
         branches: dict[Any, list[Any]] = {}
         for sub in best.context:
             branches.setdefault(sub.relative_schema_path[0], []).append(sub)
         candidates = [
             errs
             for errs in branches.values()
-            if not any(list(e.relative_path) == ["type"] for e in errs)  # wrong discriminator
+            if not any(list(e.relative_path) in _DISCRIMINATORS for e in errs)  # wrong discriminator
             and not any(e.validator == "type" and not list(e.relative_path) for e in errs)  # wrong JSON type
         ]
         chosen = min(candidates or list(branches.values()), key=len)
@@ -137,7 +161,8 @@ def _short(error: Any) -> str:
 EMBED_TOTAL = 6000
 
 
-def check_limits(body: Any) -> list[str]:
+def check_limits(body: Any, *, creating: bool = True) -> list[str]:
+    """Documented limits the schema leaves out; `creating` a message rather than editing one."""
     if not isinstance(body, dict):
         return []
     problems: list[str] = []
@@ -147,6 +172,10 @@ def check_limits(body: Any) -> list[str]:
     if isinstance(body.get("message"), dict):  # forum posts wrap the first message
         payloads.append(body["message"])
     for payload in payloads:
+        wrapped = payload is body.get("data")
+        if not (wrapped and body.get("type") == 9):  # a modal's components are no message's
+            updating = wrapped and body.get("type") == 7  # a component's update of its message is an edit
+            problems.extend(components_v2.body_problems(payload, creating=creating and not updating))
         content = payload.get("content")
         if isinstance(content, str) and len(content) > 2000:
             problems.append(f"content: {len(content)} characters, the limit is 2000")

@@ -10,9 +10,13 @@ import itertools
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from . import components_v2
 from . import permissions as perms
+
+if TYPE_CHECKING:
+    from .automod import AutoModRule
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
@@ -290,8 +294,8 @@ class Message:
     # -- conveniences for assertions -----------------------------------------------------------
     @property
     def text(self) -> str:
-        """Content plus every embed's visible text, for searching in tests."""
-        parts = [self.content]
+        """Content, every Text Display and every embed's visible text, for searching in tests."""
+        parts = [self.content, *components_v2.texts(self.components)]
         for embed in self.embeds:
             parts.extend(str(embed.get(k) or "") for k in ("title", "description"))
             parts.extend(f"{f.get('name')}\n{f.get('value')}" for f in embed.get("fields") or [])
@@ -357,6 +361,7 @@ class Guild:
     members: dict[int, Member] = field(default_factory=dict)
     channels: dict[int, Channel] = field(default_factory=dict)
     events: dict[int, ScheduledEvent] = field(default_factory=dict)
+    automod_rules: dict[int, AutoModRule] = field(default_factory=dict)
 
     @property
     def everyone(self) -> Role:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import discord
 import pytest
 
@@ -17,18 +15,6 @@ from tests.harness import Harness, World
 from tests.loopback import BOT_TOKEN, LoopbackDiscord
 from tests.loopback.limits import DiscordLimits
 from tests.loopback.spec import SHARED_SPEC_PATH, SPEC_PATH, validate_body
-
-
-@pytest.fixture
-async def http(loopback: LoopbackDiscord) -> AsyncIterator[Any]:
-    async with aiohttp.ClientSession(headers={"Authorization": f"Bot {BOT_TOKEN}"}) as session:
-
-        async def call(method: str, path: str, body: Any = None) -> tuple[int, Any]:
-            async with session.request(method, loopback.base_url + path, json=body) as response:
-                assert response.headers["Content-Type"] == "application/json" or response.status == 204
-                return response.status, (await response.json() if response.status != 204 else None)
-
-        yield call
 
 
 def test_the_vendored_spec_matches_the_shared_one() -> None:
