@@ -23,8 +23,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.common import RESULTS
-from bot.db import Database
 from bot.db.migrate import load_migrations
+from bot.db.sqlite import SQLiteDatabase
 
 GUILD_BASE = 10**17  # snowflake-sized ids, like Discord's
 USER_BASE = 2 * 10**17
@@ -306,7 +306,7 @@ def build(path: Path, scale: Scale, now: int) -> dict[str, int]:
     path.unlink(missing_ok=True)
 
     async def migrate() -> None:
-        db = Database(path)
+        db = SQLiteDatabase(path)
         await db.open()
         try:
             await db.migrate()

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.db import Database
+from bot.db import Database, open_database
 from bot.db.guilds import GuildStore
 from bot.db.jobs import JobStore
 from cogs.countdowns.rules import plan_jobs
@@ -53,12 +53,23 @@ async def seed_countdowns(db: Database, servers: list[Server], release_at: int, 
     await jobs.upsert(planned, now)
 
 
-async def seed_database(path: Path, servers: list[Server], release_at: int, now: int) -> None:
-    db = Database(path)
+async def seed_database(location: Path | str, servers: list[Server], release_at: int, now: int) -> None:
+    db = open_database(location)
     await db.open()
     try:
         await db.migrate()
         await seed_countdowns(db, servers, release_at, now)
+    finally:
+        await db.close()
+
+
+async def job_states(location: Path | str) -> dict[str, int]:
+    """How many scheduler rows are in each state."""
+    db = open_database(location)
+    await db.open()
+    try:
+        rows = await db.fetchall("SELECT state, count(*) FROM scheduled_jobs GROUP BY state")
+        return {r[0]: int(r[1]) for r in rows}
     finally:
         await db.close()
 

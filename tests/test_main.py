@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,6 +35,7 @@ async def test_a_missing_privileged_intent_names_the_setting(
         await main.run_bot(replace(settings, message_content_intent=True))
 
 
+@pytest.mark.only_sqlite(reason="a corrupt file is an SQLite failure")
 async def test_a_corrupt_database_is_named_and_never_overwritten(
     loopback: LoopbackDiscord, world: World, settings: Settings, tmp_path: Path
 ) -> None:
@@ -60,6 +62,7 @@ def test_main_prints_the_fatal_line_and_returns_2(
     assert err == "error: DISCORD_TOKEN was rejected by Discord (401 Unauthorized): reset the token\n"
 
 
+@pytest.mark.only_sqlite(reason="PostgreSQL is backed up with pg_dump; see the test below")
 async def test_backup_copies_a_live_database(tmp_path: Path, settings: Settings) -> None:
     assert (await main.migrate(settings)) != []
     target = tmp_path / "backups" / "copy.db"
@@ -69,17 +72,37 @@ async def test_backup_copies_a_live_database(tmp_path: Path, settings: Settings)
         main.backup(settings, target)
 
 
-async def test_a_second_instance_on_the_same_database_refuses(harness: Harness) -> None:
-    """Policy: one bot process per database file. The second one exits with a clear line; the first
-    keeps running untouched. (Claims are atomic as well: see test_scheduler's two-connection test.)"""
+@pytest.mark.only_postgresql(reason="SQLite's backup is tested above")
+async def test_on_postgresql_backup_gives_the_pg_dump_command(settings: Settings) -> None:
+    assert settings.database_url is not None
+    with pytest.raises(main.Fatal) as info:
+        main.backup(settings, Path("nightly.dump"))
+    text = str(info.value)
+    assert text.startswith("backup: the database is PostgreSQL, which pg_dump backs up")
+    assert "pg_dump --format=custom --file=nightly.dump 'postgresql://postgres@" in text
+    assert "secret" not in text and "pg_restore" in text
+
+
+async def test_a_second_instance_on_the_same_database_refuses(harness: Harness, backend: str) -> None:
+    """Policy: one bot process per database file (SQLite), or per shard (PostgreSQL: a process
+    without SHARD_IDS holds them all). The second one exits with a clear line; the first keeps
+    running untouched. (Claims are atomic as well: see test_scheduler's two-connection test.)"""
     pid = str(os.getpid())
     with pytest.raises(main.Fatal) as info:
         await main.run_bot(harness.settings)
-    assert str(info.value) == (
-        f"DATABASE_PATH: another Cliffhanger instance (pid {pid}) is already running on "
-        f"{harness.settings.database_path}; stop it first, or give this one its own DATABASE_PATH."
-    )
+    if backend == "sqlite":
+        assert str(info.value) == (
+            f"DATABASE_PATH: another Cliffhanger instance (pid {pid}) is already running on "
+            f"{harness.settings.database_path}; stop it first, or give this one its own DATABASE_PATH."
+        )
+    else:
+        assert str(info.value) == (
+            "DATABASE_URL: another Cliffhanger process already runs this bot on this database "
+            f"(host {socket.gethostname()} pid {pid}); stop it, or give every process SHARD_COUNT and "
+            "its own SHARD_IDS."
+        )
     reply = await harness.owner.slash("about")
     assert reply.embeds  # the first instance is unaffected
-    with pytest.raises(main.Fatal, match="already running"):
-        await main.migrate(harness.settings)
+    if backend == "sqlite":
+        with pytest.raises(main.Fatal, match="already running"):
+            await main.migrate(harness.settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from ..episodes import EpisodeCode
@@ -33,15 +34,15 @@ class SpoilerWordStore:
     async def add_word(self, guild_id: int, code: EpisodeCode, word: str, created_by: int) -> bool:
         """Add a spoiler word for an episode; False when that episode already has it (any case)."""
         async with self.guilds.writing(guild_id) as conn:
-            cursor = await conn.execute(
+            added = await conn.execute(
                 """
                 INSERT INTO spoiler_words (guild_id, season, number, word, word_key, created_by, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, CAST(strftime('%s', 'now') AS INTEGER))
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (guild_id, season, number, word_key) DO NOTHING
                 """,
-                (guild_id, code.season, code.episode, word, fold(word), created_by),
+                (guild_id, code.season, code.episode, word, fold(word), created_by, int(time.time())),
             )
-            return cursor.rowcount > 0
+            return added > 0
 
     async def remove_word(self, guild_id: int, code: EpisodeCode, word: str) -> bool:
         """Remove a spoiler word (matched case- and accent-insensitively); False when it was not there."""

@@ -90,12 +90,13 @@ class CountdownStore:
     async def create(self, new: NewCountdown, now: int) -> Countdown:
         """Insert a countdown (and its server's row if needed); returns it as stored."""
         async with self.guilds.writing(new.guild_id) as conn:
-            cursor = await conn.execute(
+            new_id = await conn.fetchval(
                 """
                 INSERT INTO countdowns
                     (guild_id, title, release_at, channel_id, role_id, milestones, season, episode,
                      created_by, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                RETURNING id
                 """,
                 (
                     new.guild_id,
@@ -111,8 +112,6 @@ class CountdownStore:
                     now,
                 ),
             )
-            new_id = cursor.lastrowid
-            await cursor.close()
         found = await self.get(new.guild_id, int(new_id or 0))
         if found is None:  # pragma: no cover - just inserted in this task's transaction
             raise RuntimeError("the new countdown was not stored")
@@ -135,7 +134,7 @@ class CountdownStore:
     async def by_title(self, guild_id: int, title: str) -> list[Countdown]:
         """Countdowns whose title matches exactly, ignoring case, soonest first."""
         rows = await self.db.fetchall(
-            "SELECT * FROM countdowns WHERE guild_id = ? AND title = ? COLLATE NOCASE ORDER BY release_at, id",
+            "SELECT * FROM countdowns WHERE guild_id = ? AND lower(title) = lower(?) ORDER BY release_at, id",
             (guild_id, title),
         )
         return [Countdown.from_row(r) for r in rows]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.db import Database
+from bot.db import Database, StorageConflict
 from bot.db.guilds import GuildStore
 from bot.db.jobs import JobStore, NewJob
 from bot.episodes import EpisodeCode
@@ -71,7 +71,7 @@ async def test_episode_countdowns_are_unique_per_episode(store: CountdownStore) 
     assert cd.code == code
     assert await store.by_episode(GUILD, code) == cd
     assert await store.by_episode(GUILD, EpisodeCode(2, 2)) is None
-    with pytest.raises(Exception, match="UNIQUE"):
+    with pytest.raises(StorageConflict):
         await store.create(new("again", NOW + 20, code=code), NOW)
     await store.create(new("Severance S2E2", NOW + 20, code=EpisodeCode(2, 2)), NOW)
     assert [c.episode for c in await store.episode_countdowns(GUILD, 2)] == [1, 2]
