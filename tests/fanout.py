@@ -63,6 +63,19 @@ async def seed_database(location: Path | str, servers: list[Server], release_at:
         await db.close()
 
 
+async def retime(location: Path | str, release_at: int) -> None:
+    """Move every seeded premiere (and its announcement) to `release_at`: seeding thousands of
+    servers takes a while, so benchmarks seed first and pick the release second afterwards."""
+    db = open_database(location)
+    await db.open()
+    try:
+        async with db.transaction():
+            await db.execute("UPDATE countdowns SET release_at = ?", (release_at,))
+            await db.execute("UPDATE scheduled_jobs SET due_at = ?, run_at = ?", (release_at, release_at))
+    finally:
+        await db.close()
+
+
 async def job_states(location: Path | str) -> dict[str, int]:
     """How many scheduler rows are in each state."""
     db = open_database(location)
