@@ -258,6 +258,14 @@ class Cliffhanger(commands.AutoShardedBot):
             except discord.GatewayNotFound:
                 log.warning("could not read max_concurrency from Discord; identifying one shard at a time")
         bucket = (shard_id or 0) % (self.max_concurrency or 1)
+        if self.db.dialect == "postgresql":
+            # Other processes of this bot may share the bucket: take turns through the database.
+            from .db.identify import IdentifyTurns
+
+            waited = await IdentifyTurns(self.db).take(bucket, IDENTIFY_WINDOW, self.identify_sleep)
+            if waited:
+                log.debug("shard %s waited %.1f s for its identify bucket %d", shard_id, waited, bucket)
+            return
         last = self._identified_at.get(bucket)
         if last is not None:
             wait = last + IDENTIFY_WINDOW - self.identify_clock()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core import IDENTIFY_WINDOW
 from bot.db.postgres import PostgresDatabase
 from tests.fanout import Server, build_servers, job_states, seed_database, tally
 from tests.harness import Harness
@@ -120,6 +121,28 @@ async def test_sigkill_of_one_process_mid_fan_out_then_restart(
     assert final.exactly_once, final
     assert await job_states(database) == {"sent": len(servers)}
     assert loopback.limits is not None and loopback.limits.refused["global"] == 0
+
+
+async def test_two_processes_take_turns_in_one_identify_bucket(
+    database: str, tmp_path: Path, postgres_cluster: Cluster
+) -> None:
+    """max_concurrency 1: every shard of the bot is in one bucket, so the two processes' IDENTIFYs
+    must be 5 s apart, although neither knows when the other logs in."""
+    async with running(LoopbackDiscord(guilds_per_shard=100, max_concurrency=1)) as lb:
+        bots = [
+            BotProcess(
+                lb.port, database, log_path=tmp_path / f"b{n}.log", shard_count=SHARDS, shard_ids=str(n)
+            )
+            for n in range(SHARDS)
+        ]
+        try:
+            await asyncio.gather(*(bot.start(60) for bot in bots))
+            assert sorted(lb.identifies) == [(0, SHARDS), (1, SHARDS)]
+            first, second = sorted(lb.identified_at)
+            assert second - first >= IDENTIFY_WINDOW - 0.1
+        finally:
+            for bot in bots:
+                await bot.stop()
 
 
 async def test_a_third_process_with_an_overlapping_shard_is_refused(
