@@ -121,10 +121,8 @@ async def check_postgres(settings: Settings) -> str:
     newest = load_migrations()[-1].version
     try:
         await db.open()
-        version = await db.fetchval(
-            "SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN 0 "
-            "ELSE (SELECT coalesce(max(version), 0) FROM schema_version) END"
-        )
+        migrated = await db.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
+        version = await db.schema_version() if migrated else 0
     except StorageError as exc:
         raise Fatal(f"DATABASE_URL: {exc}") from None
     finally:

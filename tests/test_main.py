@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from dataclasses import replace
@@ -11,8 +12,10 @@ import pytest
 
 import main
 from bot.config import Settings
+from bot.db import load_migrations
 from tests.harness import Harness, World
-from tests.loopback import LoopbackDiscord
+from tests.loopback import BOT_TOKEN, LoopbackDiscord
+from tests.postgres import Cluster
 
 WRONG_TOKEN = "MTk5OTk5OTk5OTk5OTk5OTk5.Gxxxxx.a-token-discord-has-never-issued-0123456789"
 
@@ -106,3 +109,34 @@ async def test_a_second_instance_on_the_same_database_refuses(harness: Harness, 
     if backend == "sqlite":
         with pytest.raises(main.Fatal, match="already running"):
             await main.migrate(harness.settings)
+
+
+def test_check_and_migrate_on_postgresql(
+    postgres_cluster: Cluster,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    url = asyncio.run(postgres_cluster.create_database("main"))
+    try:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("DISCORD_TOKEN", BOT_TOKEN)
+        monkeypatch.setenv("DATABASE_URL", url)
+        newest = load_migrations()[-1].version
+        assert main.main(["check"]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("configuration OK; PostgreSQL at postgresql://postgres@")
+        assert f"is at schema version 0 ({newest} migration(s) pending" in out
+        assert main.main(["migrate"]) == 0
+        assert capsys.readouterr().out == f"applied migrations {list(range(1, newest + 1))}\n"
+        assert main.main(["check"]) == 0
+        assert f"is at schema version {newest} (up to date)" in capsys.readouterr().out
+        assert not (tmp_path / "data").exists()  # no SQLite file or folder was made on the side
+        # A server that is not there: one line naming the setting and what to check.
+        monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres@/none?host={tmp_path}&port=1")
+        assert main.main(["check"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: DATABASE_URL: cannot connect to PostgreSQL at postgresql://postgres@")
+        assert "check DATABASE_URL and that the server is running" in err and "\n" not in err.rstrip("\n")
+    finally:
+        asyncio.run(postgres_cluster.drop_database(url))

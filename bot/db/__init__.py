@@ -145,12 +145,12 @@ def is_database_url(value: str) -> bool:
     return value.startswith(("postgresql://", "postgres://"))
 
 
-def open_database(target: str | Path, *, pool_size: int = 10, pool_timeout: float = 5.0) -> Database:
+def open_database(target: str | Path, *, pool_size: int = 10) -> Database:
     """The database at `target`: a `postgresql://` URL, or the path of an SQLite file (not opened yet)."""
     if isinstance(target, str) and is_database_url(target):
         from .postgres import PostgresDatabase
 
-        return PostgresDatabase(target, pool_size=pool_size, pool_timeout=pool_timeout)
+        return PostgresDatabase(target, pool_size=pool_size)
     from .sqlite import SQLiteDatabase
 
     return SQLiteDatabase(Path(target))

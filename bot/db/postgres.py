@@ -37,6 +37,9 @@ LOCK_NAMESPACE = 0x436C6966
 MIGRATION_LOCK = 2_000_000_000
 CONNECT_TIMEOUT = 10.0
 SESSION_CHECK = 10.0  # seconds between checks that the session connection is alive
+# Seconds a statement waits for a free pooled connection before StorageBusy: under Discord's 3 s
+# interaction deadline, so a member hears "busy" instead of "the application did not respond".
+POOL_TIMEOUT = 2.0
 
 _ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresError,
@@ -103,7 +106,7 @@ class _Session:
 class PostgresDatabase(Database):
     dialect: Dialect = "postgresql"
 
-    def __init__(self, url: str, *, pool_size: int = 10, pool_timeout: float = 5.0) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, pool_timeout: float = POOL_TIMEOUT) -> None:
         self.url = url
         self.location = describe_url(url)
         self.pool_size = pool_size
