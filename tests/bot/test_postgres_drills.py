@@ -82,6 +82,18 @@ async def start_all(bots: list[BotProcess]) -> None:
     assert [bot.shards for bot in bots] == [SHARDS, SHARDS]
 
 
+async def stopped_with_every_announcement_once(
+    lb: LoopbackDiscord, servers: list[Server], database: str, bots: list[BotProcess]
+) -> None:
+    """Stop every process cleanly, then: each announcement posted once, each row sent, no global 429."""
+    for bot in bots:
+        assert await bot.stop() == 0
+    final = tally(lb, servers)
+    assert final.exactly_once, final
+    assert await job_states(database) == {"sent": len(servers)}
+    assert lb.limits is not None and lb.limits.refused["global"] == 0
+
+
 async def test_two_processes_on_two_shards_share_a_fan_out(
     loopback: LoopbackDiscord, database: str, processes: list[BotProcess]
 ) -> None:
@@ -90,12 +102,7 @@ async def test_two_processes_on_two_shards_share_a_fan_out(
     assert 0 < on_zero < len(servers)
     await start_all(processes)
     await until(lambda: tally(loopback, servers).delivered == len(servers), 60, "every announcement")
-    for bot in processes:
-        assert await bot.stop() == 0
-    final = tally(loopback, servers)
-    assert final.exactly_once, final
-    assert await job_states(database) == {"sent": len(servers)}
-    assert loopback.limits is not None and loopback.limits.refused["global"] == 0
+    await stopped_with_every_announcement_once(loopback, servers, database, processes)
     # Each process connected only its own shard.
     assert sorted(loopback.identifies) == [(0, SHARDS), (1, SHARDS)]
     for n, bot in enumerate(processes):
@@ -115,12 +122,7 @@ async def test_sigkill_of_one_process_mid_fan_out_then_restart(
     assert delivered_on(loopback, servers, victim_shard) < mine, "shard 1 finished before the kill"
     await victim.start(60)
     await until(lambda: tally(loopback, servers).delivered == len(servers), 90, "every announcement")
-    for bot in processes:
-        assert await bot.stop() == 0
-    final = tally(loopback, servers)
-    assert final.exactly_once, final
-    assert await job_states(database) == {"sent": len(servers)}
-    assert loopback.limits is not None and loopback.limits.refused["global"] == 0
+    await stopped_with_every_announcement_once(loopback, servers, database, processes)
 
 
 async def test_two_processes_take_turns_in_one_identify_bucket(

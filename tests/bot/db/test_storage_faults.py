@@ -13,6 +13,7 @@ import pytest
 from bot.db import DatabaseError, StorageFull
 from bot.db.episodes import EpisodeStore
 from bot.db.guilds import GuildStore
+from bot.db.postgres import PostgresDatabase
 from bot.db.sqlite import SQLiteDatabase
 from bot.episodes import EpisodeCode
 from bot.errors import storage_problem
@@ -94,3 +95,21 @@ async def test_a_database_locked_at_start_up_is_a_clear_error(tmp_path: Path) ->
         with pytest.raises(DatabaseError, match=r"busy\.db' is locked by another process"):
             await db.open()  # switching a new file to WAL needs the lock
         assert not db.is_open
+
+
+@pytest.mark.only_postgresql(
+    reason="a read-only PostgreSQL database; SQLite's read-only file is tested above"
+)
+async def test_a_read_only_postgresql_database_is_reported_in_the_same_words(harness: Harness) -> None:
+    db = harness.bot.db
+    assert isinstance(db, PostgresDatabase)
+    name = await db.fetchval("SELECT current_database()")
+    await db.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+    await db.pool.expire_connections()  # new connections get the setting
+    reply = await harness.owner.slash("config show-name", name="Severance")
+    assert reply.content.startswith("\N{WARNING SIGN} I couldn't save that: the database is read-only.")
+    async with db.transaction() as conn:
+        await conn.execute("SET TRANSACTION READ WRITE")
+        await conn.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+    await db.pool.expire_connections()
+    assert (await harness.bot.guild_store.get(harness.guild.id)).show_name is None
