@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.db import Database, open_database
 from bot.db.guilds import GuildStore
-from bot.db.jobs import JobStore
+from bot.db.jobs import JOBS_CHANNEL, JobStore
 from cogs.countdowns.rules import plan_jobs
 from cogs.countdowns.store import CountdownStore, NewCountdown
 from tests.loopback import Channel, Guild, LoopbackDiscord
@@ -64,14 +64,16 @@ async def seed_database(location: Path | str, servers: list[Server], release_at:
 
 
 async def retime(location: Path | str, release_at: int) -> None:
-    """Move every seeded premiere (and its announcement) to `release_at`: seeding thousands of
-    servers takes a while, so benchmarks seed first and pick the release second afterwards."""
+    """Move every seeded premiere (and its announcement) to `release_at`, and wake running bots
+    (PostgreSQL's NOTIFY): seeding thousands of servers takes a while, and processes start at their
+    own pace, so benchmarks and drills seed first and pick the release once the bot is up."""
     db = open_database(location)
     await db.open()
     try:
         async with db.transaction():
             await db.execute("UPDATE countdowns SET release_at = ?", (release_at,))
             await db.execute("UPDATE scheduled_jobs SET due_at = ?, run_at = ?", (release_at, release_at))
+            await db.notify(JOBS_CHANNEL, "*")
     finally:
         await db.close()
 

@@ -13,14 +13,14 @@ import contextlib
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.core import IDENTIFY_WINDOW
 from bot.db.postgres import PostgresDatabase
-from tests.fanout import Server, build_servers, job_states, seed_database, tally
+from tests.fanout import Server, build_servers, job_states, retime, seed_database, tally
 from tests.harness import Harness
 from tests.loopback import LoopbackDiscord, running
 from tests.loopback.gateway import shard_of
@@ -51,7 +51,9 @@ async def database(postgres_cluster: Cluster) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def processes(loopback: LoopbackDiscord, database: str, tmp_path: Path) -> Iterator[list[BotProcess]]:
+async def processes(
+    loopback: LoopbackDiscord, database: str, tmp_path: Path
+) -> AsyncIterator[list[BotProcess]]:
     """The bot as two processes: SHARD_COUNT=2, SHARD_IDS=0 and SHARD_IDS=1."""
     bots = [
         BotProcess(
@@ -61,15 +63,20 @@ def processes(loopback: LoopbackDiscord, database: str, tmp_path: Path) -> Itera
     ]
     yield bots
     for bot in bots:
-        if bot.proc is not None and bot.proc.returncode is None:
-            bot.proc.kill()
+        await bot.kill()
 
 
 async def fan_out(lb: LoopbackDiscord, database: str, count: int) -> list[Server]:
+    """Servers with a premiere each, released an hour from now until `release` moves it."""
     servers = build_servers(lb, count)
     now = int(time.time())
-    await seed_database(database, servers, release_at=now + 3, now=now)
+    await seed_database(database, servers, release_at=now + 3600, now=now)
     return servers
+
+
+async def release(database: str) -> None:
+    """Release every premiere in a second; the running processes hear of it through NOTIFY."""
+    await retime(database, int(time.time()) + 1)
 
 
 def delivered_on(lb: LoopbackDiscord, servers: list[Server], shard: int) -> int:
@@ -101,6 +108,7 @@ async def test_two_processes_on_two_shards_share_a_fan_out(
     on_zero = sum(1 for s in servers if shard_of(s.guild.id, SHARDS) == 0)
     assert 0 < on_zero < len(servers)
     await start_all(processes)
+    await release(database)
     await until(lambda: tally(loopback, servers).delivered == len(servers), 60, "every announcement")
     await stopped_with_every_announcement_once(loopback, servers, database, processes)
     # Each process connected only its own shard.
@@ -117,6 +125,7 @@ async def test_sigkill_of_one_process_mid_fan_out_then_restart(
     victim = processes[victim_shard]
     mine = sum(1 for s in servers if shard_of(s.guild.id, SHARDS) == victim_shard)
     await start_all(processes)
+    await release(database)
     await until(lambda: delivered_on(loopback, servers, victim_shard) >= 20, 60, "shard 1's fan-out to start")
     await victim.kill()
     assert delivered_on(loopback, servers, victim_shard) < mine, "shard 1 finished before the kill"
@@ -181,6 +190,7 @@ async def test_a_postgresql_restart_mid_fan_out_loses_and_doubles_nothing(
 ) -> None:
     servers = await fan_out(loopback, database, 240)
     await start_all(processes)
+    await release(database)
     await until(lambda: tally(loopback, servers).delivered >= 40, 60, "the fan-out to start")
     await asyncio.to_thread(postgres_cluster.restart)  # every connection is cut, as in a crash
     assert tally(loopback, servers).delivered < len(servers), "the fan-out finished before the restart"
