@@ -171,29 +171,68 @@ def find_spoiler_word(text: str, words: Sequence[SpoilerWord]) -> SpoilerWord | 
     return None
 
 
+def _code_end(content: str, i: int) -> int:
+    """Where the code block or code span opening at `i` ends (just past its closing backticks), or -1
+    when the backticks there open nothing. As Discord's renderer reads them: a code block is ``` to
+    the next ```; a span is a run of backticks to the next run of exactly as many, with something
+    other than a backtick just before it."""
+    if content.startswith("```", i):
+        close = content.find("```", i + 3)
+        if close > i + 3:
+            return close + 3
+    run = len(content[i:]) - len(content[i:].lstrip("`"))
+    j = i + run
+    while True:
+        close = content.find("`" * run, j + 1)
+        if close < 0:
+            return -1
+        after = close + run
+        if content[close - 1] != "`" and not content.startswith("`", after):
+            return after
+        j = close + 1
+
+
 def unspoilered_text(content: str) -> str:
-    """What a message shows without revealing anything: its text with every closed `||...||` span
-    removed (backslash escapes respected). An unclosed `||` hides nothing, as in Discord."""
+    """What a message shows without revealing anything, read as Discord renders it: its text with every
+    closed `||...||` span removed. Code blocks and code spans win over `||` (their text shows, pipes
+    and all), backslash escapes are respected, and an unclosed `||` hides nothing."""
     out: list[str] = []
-    pending: list[str] = []  # text after an opening `||`, kept only if it is never closed
-    inside = False
     i = 0
     while i < len(content):
-        if content[i] == "\\" and i + 1 < len(content):
-            (pending if inside else out).append(content[i : i + 2])
+        char = content[i]
+        if char == "\\" and i + 1 < len(content):
+            out.append(content[i : i + 2])
             i += 2
+            continue
+        if char == "`":
+            end = _code_end(content, i)
+            if end > 0:
+                out.append(content[i:end])
+                i = end
+                continue
         elif content.startswith("||", i):
-            if inside:
-                pending.clear()
+            close = _spoiler_end(content, i + 2)
+            if close > 0:
                 out.append(" ")
-            inside = not inside
-            i += 2
-        else:
-            (pending if inside else out).append(content[i])
-            i += 1
-    if inside:
-        out.append("||" + "".join(pending))
+                i = close + 2
+                continue
+        out.append(char)
+        i += 1
     return "".join(out)
+
+
+def _spoiler_end(content: str, start: int) -> int:
+    """Where the `||` closing a spoiler whose text starts at `start` is, or -1 when none closes it.
+    Inside a spoiler everything is hidden, so only escapes matter on the way."""
+    i = start
+    while i < len(content):
+        if content[i] == "\\":
+            i += 2
+        elif content.startswith("||", i) and i > start:
+            return i
+        else:
+            i += 1
+    return -1
 
 
 def _now(bot: Cliffhanger) -> int:

@@ -245,3 +245,27 @@ async def test_the_guard_hands_the_text_back_when_it_cannot_repost(harness: Harn
     dms = h.lb.dms_to(fan.user)
     assert "couldn't repost it" in dms[-2].content
     assert unescape(dms[-1].content) == "||Reghabi did it again||"
+
+
+async def test_the_guard_reads_code_spans_as_discord_does(harness: Harness) -> None:
+    """Backticks around the spoiler bars make them code, so the word between them shows in Discord."""
+    h = harness
+    await severance(h)
+    await with_message_content(h)
+    await h.mod.slash("spoilers words add", episode="S2E3", word="Reghabi")
+    await h.mod.slash("spoilers guard on")
+    alice = h.world.members["alice"]
+    hidden = h.lb.post_as(alice, h.world.general, "`code` and ||Reghabi did it||")
+    leak = h.lb.post_as(alice, h.world.general, "`||`Reghabi did it`||`")
+    repost = await h.lb.wait_for_message(
+        lambda m: (
+            m.author.id == h.lb.bot_user.id
+            and m.channel_id == h.world.general.id
+            and not m.ephemeral
+            and "with spoilers for S2E3" in m.content
+        )
+    )
+    await h.settle()
+    assert leak.deleted
+    assert "Reghabi did it" in unescape(repost.content)
+    assert not hidden.deleted
