@@ -15,6 +15,7 @@ from .db.spoiler_words import SpoilerWord
 from .episodes import EpisodeCode
 from .errors import UserError, report_error
 from .folding import fold
+from .lookup import row_id
 from .text import defuse_mentions
 
 if TYPE_CHECKING:
@@ -345,7 +346,7 @@ class RevealButton(
         match: re.Match[str],
         /,
     ) -> RevealButton:
-        return cls(match["kind"], int(match["id"]))
+        return cls(match["kind"], row_id(match["id"]))
 
     async def callback(self, interaction: discord.Interaction[Cliffhanger]) -> None:  # type: ignore[override]
         # discord.py only logs DynamicItem errors, so report them to the member here.

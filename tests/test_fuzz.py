@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.text import EXCERPT_MAX
 from tests.harness import Harness
 from tests.loopback import Actor, ClientRefused, Reply
 from tests.loopback.actor import BOOLEAN, CHANNEL, INTEGER, MENTIONABLE, NUMBER, ROLE, STRING, USER
@@ -82,11 +83,22 @@ def invocations(draw: st.DrawFn, harness: Harness) -> tuple[str, str, dict[str, 
     return who, path, options
 
 
-def assert_clean(reply: Reply, what: str) -> None:
+def assert_clean(reply: Reply, what: str, inputs: Any = ()) -> None:
     assert not reply.expired, f"{what}: no answer within the deadline"
     assert "Something went wrong on my side" not in reply.text, f"{what}: internal error: {reply.text}"
     if reply.kind == "message" and reply.content.startswith("\N{CROSS MARK}"):
         assert reply.ephemeral, f"{what}: a public error message"
+        for value in inputs:
+            assert not echoes(reply.content, value), f"{what}: the error echoes the input at length"
+
+
+def echoes(text: str, value: Any) -> bool:
+    """Whether `text` quotes more than an excerpt (bot.text.EXCERPT_MAX) of a typed value."""
+    if not isinstance(value, str):
+        return False
+    flat = " ".join(value.split())
+    n = EXCERPT_MAX + 1
+    return any(flat[i : i + n] in text for i in range(len(flat) - n + 1))
 
 
 async def fuzz_once(
@@ -100,7 +112,7 @@ async def fuzz_once(
         return
     if reply.kind == "deferred":
         await reply.wait_done()
-    assert_clean(reply, what)
+    assert_clean(reply, what, options.values())
     if reply.kind == "modal":
         values: dict[str, Any] = {}
         for row in reply.modal.get("components") or []:
@@ -132,6 +144,17 @@ async def fuzz_once(
             await clicked.wait_done()
         assert_clean(clicked, f"{what} then click {button.get('label')}")
     assert not harness.lb.violations, f"{what}: {harness.lb.violations}"
+
+
+async def test_every_free_text_option_declares_its_length_to_discord(harness: Harness) -> None:
+    """Discord's client enforces max_length; without it a member can paste 6,000 characters."""
+    unbounded = [
+        f"/{path} {d['name']}"
+        for path, definitions in leaf_commands(harness)
+        for d in definitions
+        if d["type"] == STRING and not d.get("choices") and "max_length" not in d
+    ]
+    assert not unbounded, f"string options without max_length: {unbounded}"
 
 
 async def test_every_slash_command_survives_fuzzed_options(harness: Harness) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.errors import BotMissingPermissions, UserError, report_error
+from bot.lookup import row_id
 from bot.text import escape
 from bot.ui import Pager, ReportingView
 
@@ -53,7 +54,7 @@ class NotifyButton(
         match: re.Match[str],
         /,
     ) -> NotifyButton:
-        return cls(int(match["id"]))
+        return cls(row_id(match["id"]))
 
     async def callback(self, interaction: discord.Interaction[Cliffhanger]) -> None:  # type: ignore[override]
         # discord.py only logs DynamicItem errors, so report them to the member here.

@@ -13,6 +13,7 @@ import discord
 
 from bot.episodes import EpisodeCode
 from bot.errors import report_error
+from bot.lookup import row_id
 from bot.text import TITLE_MAX
 from bot.ui import Pager, ReportingModal
 
@@ -65,7 +66,7 @@ class VoteButton(
         match: re.Match[str],
         /,
     ) -> VoteButton:
-        return cls(int(match["id"]), PLAUSIBLE if match["choice"] == "p" else DOUBTFUL)
+        return cls(row_id(match["id"]), PLAUSIBLE if match["choice"] == "p" else DOUBTFUL)
 
     async def callback(self, interaction: discord.Interaction[Cliffhanger]) -> None:  # type: ignore[override]
         # discord.py only logs DynamicItem errors, so report them to the member here.

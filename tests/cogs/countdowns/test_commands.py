@@ -25,6 +25,7 @@ from tests.cogs.countdowns.support import (
     settled,
 )
 from tests.harness import Harness
+from tests.loopback import ClientRefused
 from tests.support import until
 
 DAY, HOUR = 86_400, 3600
@@ -590,3 +591,24 @@ async def test_status_and_config_show_report_each_announcement(harness: Harness)
     assert "**release**: pending" in text
     config = await h.owner.slash("config show")
     assert "Countdowns" in config.text and "1 upcoming; next **Premiere**" in config.text
+
+
+async def test_when_declares_its_length_and_a_run_of_digits_gets_a_short_clear_error(
+    harness: Harness,
+) -> None:
+    """`when` used to reach the bot unbounded: 5,000 digits crashed int() and the error echoed them all."""
+    h = harness
+    await configure(h)
+    with pytest.raises(ClientRefused):
+        await create(h, title="Premiere", when="9" * 5000)  # Discord's client refuses it now
+    reply = await create(h, title="Premiere", when="9" * 100)
+    assert reply.ephemeral and "digits long" in reply.text, reply.text
+    assert "Example" in reply.text and "9" * 61 not in reply.text
+
+
+async def test_a_superscript_digit_is_not_a_countdown_number(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    await created(h, title="Premiere", when="in 3 days")
+    reply = await h.alice.slash("countdown show", countdown="\u00b2")
+    assert reply.ephemeral and "No countdown in this server matches" in reply.text, reply.text

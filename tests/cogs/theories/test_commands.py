@@ -462,3 +462,29 @@ async def test_a_theory_that_cannot_be_posted_leaves_no_thread_and_no_row(harnes
     assert not any(c.is_thread for c in h.lb.channels.values())
     retried = await new_theory(h, h.alice)
     assert "Theory **#1**" in retried.text
+
+
+async def test_odd_numbers_for_a_theory_get_a_clear_answer(harness: Harness) -> None:
+    """ "²".isdigit() is true and int("²") raises; a vote id past SQLite's integers overflowed."""
+    h = harness
+    await configure(h)
+    await new_theory(h, h.alice)
+    reply = await h.bob.slash("theory show", theory="\u00b2")
+    assert reply.ephemeral and "No theory in this server matches" in reply.text, reply.text
+    message = vote_message(h)
+    forged = h.lb.seed_bot_message(
+        h.lb.channels[message.channel_id],
+        {
+            "content": "forged",
+            "components": [
+                {
+                    "type": 1,
+                    "components": [
+                        {"type": 2, "style": 1, "label": "Vote", "custom_id": f"theory:vote:{'9' * 19}:p"}
+                    ],
+                }
+            ],
+        },
+    )
+    clicked = await h.bob.click(forged, "Vote")
+    assert clicked.ephemeral and "This theory no longer exists" in clicked.text, clicked.text
