@@ -25,6 +25,7 @@ from .db.episodes import EpisodeStore
 from .db.guilds import GuildStore
 from .db.jobs import JobStore
 from .db.progress import ProgressStore
+from .db.role_refusals import RoleRefusalStore
 from .db.spoiler_channels import SpoilerChannelStore
 from .db.spoiler_words import SpoilerWordStore
 from .errors import report_error
@@ -96,6 +97,7 @@ class Cliffhanger(commands.AutoShardedBot):
         self.spoiler_words = SpoilerWordStore(self.db, self.guild_store)
         self.spoiler_channels = SpoilerChannelStore(self.db, self.guild_store)
         self.progress = ProgressStore(self.db, self.guild_store)
+        self.role_refusals = RoleRefusalStore(self.db, self.guild_store)
         # "Show anyway" buttons: each feature registers how to find the item of its kind.
         self.reveals = RevealRegistry()
         # /config subcommands and /config show lines that features add, whatever order cogs load in.

@@ -76,6 +76,15 @@ class Config(
             value=self.describe_channel(guild, settings.announce_channel_id),
             inline=False,
         )
+        refused = await self.bot.role_refusals.all(guild.id)
+        if refused:
+            embed.add_field(
+                name="\N{WARNING SIGN} Roles I refused to hand out",
+                value="\n".join(
+                    f"<@&{r.role_id}>: {escape(r.reason)} (<t:{r.refused_at}:R>)" for r in refused
+                ),
+                inline=False,
+            )
         for name, value in await self.bot.config_registry.show_lines(guild):
             embed.add_field(name=name, value=value, inline=False)
         embed.set_footer(text="Change these with the other /config commands.")

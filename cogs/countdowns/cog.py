@@ -18,6 +18,7 @@ from bot.config_registry import ConfigSection
 from bot.episodes import EpisodeCode
 from bot.errors import UserError
 from bot.lookup import find_by_ref
+from bot.roles import ensure_label_role
 from bot.spoilers import ensure_title_safe
 from bot.text import clean_title, escape
 from bot.timeparse import When, Zone, describe, zone_label
@@ -27,7 +28,7 @@ from . import render
 from .announce import Announcer
 from .events import EventMirror
 from .packs import PACKS_DIR, Pack, find_pack, list_packs, load_pack
-from .roles import default_role_name, make_ping_role, ping_role_warnings, refuse_ping_role
+from .roles import default_role_name, make_ping_role, ping_role_warnings
 from .rules import (
     CADENCES,
     DEFAULT_MILESTONES,
@@ -163,13 +164,16 @@ class Countdowns(
         role: discord.Role | None,
         make_role: bool,
         *,
+        moderator: discord.Member | discord.User,
         name_base: str,
         channel: discord.TextChannel,
         notes: list[str],
     ) -> discord.Role | None:
         """The role to ping (given, made, or none), with notes on what won't work yet."""
         if role is None and make_role:
-            role, created = await make_ping_role(guild, default_role_name(name_base), example=EX_ROLE)
+            role, created = await make_ping_role(
+                self.bot, guild, default_role_name(name_base), moderator=moderator, example=EX_ROLE
+            )
             notes.append(
                 f"{'Created' if created else 'Reusing'} the ping role {role.mention}; members get it with **Notify me**."
             )
@@ -177,13 +181,14 @@ class Countdowns(
             notes.extend(ping_role_warnings(role, channel))
         return role
 
-    @staticmethod
-    def check_role_options(role: discord.Role | None, make_role: bool) -> None:
+    async def check_role_options(
+        self, interaction: Interaction, role: discord.Role | None, make_role: bool, *, example: str = EX_ROLE
+    ) -> None:
         """Refuse a bad ping role before anything is deferred or created."""
         if role is not None and make_role:
-            raise UserError("Pick a `role` or set `make_role`, not both.", example=EX_ROLE)
+            raise UserError("Pick a `role` or set `make_role`, not both.", example=example)
         if role is not None:
-            refuse_ping_role(role, example=EX_ROLE)
+            await ensure_label_role(self.bot, role, moderator=interaction.user, example=example)
 
     async def schedule(self, countdown: Countdown, now: float) -> Scheduled:
         """Make the scheduler's jobs match the countdown: pending ones are re-timed, ones that no
@@ -352,12 +357,18 @@ class Countdowns(
         target = await self.target_channel(
             guild, channel, example=f"/countdown create title:{clean} when:in 3 days"
         )
-        self.check_role_options(role, make_role)
+        await self.check_role_options(interaction, role, make_role)
         await interaction.response.defer(ephemeral=True, thinking=True)
         notes: list[str] = [f"Read as {describe(when.at, when.zone)}."]
         settings = await self.bot.guild_store.get(guild.id)
         ping = await self.ping_role(
-            guild, role, make_role, name_base=settings.show_name or clean, channel=target, notes=notes
+            guild,
+            role,
+            make_role,
+            moderator=interaction.user,
+            name_base=settings.show_name or clean,
+            channel=target,
+            notes=notes,
         )
         now = self.now()
         async with self.bot.db.transaction(immediate=True):
@@ -458,7 +469,12 @@ class Countdowns(
             target = await self.target_channel(guild, channel, example=example)
             changes["channel_id"] = channel.id
         if role is not None:
-            refuse_ping_role(role, example=f"/countdown edit countdown:{current.id} role:@Severance pings")
+            await ensure_label_role(
+                self.bot,
+                role,
+                moderator=interaction.user,
+                example=f"/countdown edit countdown:{current.id} role:@Severance pings",
+            )
             target = target or await self._current_channel(guild, current)
             notes.extend(ping_role_warnings(role, target))
             changes["role_id"] = role.id
@@ -599,7 +615,7 @@ class Countdowns(
         example = f"/countdown season season:{season} first:jan 16 9pm episodes:{episodes}"
         offsets = parse_milestones(milestones, example=f"{example} milestones:1d,1h") if milestones else None
         target = await self.target_channel(guild, channel, example=example)
-        self.check_role_options(role, make_role)
+        await self.check_role_options(interaction, role, make_role)
         wall = first.wall or dt.datetime.fromtimestamp(first.at, dt.UTC).astimezone(first.zone).replace(
             tzinfo=None
         )
@@ -612,6 +628,7 @@ class Countdowns(
             guild,
             role,
             make_role,
+            moderator=interaction.user,
             name_base=settings.show_name or f"Season {season}",
             channel=target,
             notes=notes,
@@ -659,7 +676,7 @@ class Countdowns(
             seasons = (chosen,)
         offsets = parse_milestones(milestones, example=f"{example} milestones:1d,1h") if milestones else None
         target = await self.target_channel(guild, channel, example=example)
-        self.check_role_options(role, make_role)
+        await self.check_role_options(interaction, role, make_role)
         await interaction.response.defer(ephemeral=True, thinking=True)
         notes: list[str] = []
         settings = await self.bot.guild_store.get(guild.id)
@@ -669,7 +686,13 @@ class Countdowns(
                 f"This server now follows **{escape(loaded.show)}** (change it with `/config show-name`)."
             )
         ping = await self.ping_role(
-            guild, role, make_role, name_base=loaded.show, channel=target, notes=notes
+            guild,
+            role,
+            make_role,
+            moderator=interaction.user,
+            name_base=loaded.show,
+            channel=target,
+            notes=notes,
         )
         texts: list[str] = []
         embeds: list[discord.Embed] = []

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.errors import BotMissingPermissions, UserError, report_error
+from bot.errors import UserError, report_error
 from bot.lookup import row_id
+from bot.roles import change_roles
 from bot.text import escape
 from bot.ui import Pager, ReportingView
 
 from . import render
-from .roles import risky_permissions
 from .store import Countdown, CountdownStore, Which
 
 if TYPE_CHECKING:
@@ -91,36 +91,22 @@ async def toggle_ping_role(interaction: discord.Interaction[Cliffhanger], countd
         raise UserError(
             "The ping role of this countdown was deleted. A moderator can set a new one:", example=edit
         )
-    if role.is_default() or role.managed or risky_permissions(role):
-        raise UserError(
-            f"I won't hand out {role.mention} from a button: it carries permissions (or belongs to a bot), and "
-            "anyone can press **Notify me**. A moderator can pick a plain ping role:",
-            example=edit,
-        )
-    me = guild.me
-    if not me.guild_permissions.manage_roles:
-        raise BotMissingPermissions("this server", ["Manage Roles"])
-    if role >= me.top_role:
-        raise UserError(
-            f"I can't hand out {role.mention}: it is above my highest role. A moderator can drag my role "
-            "above it in Server Settings > Roles."
-        )
     title = escape(countdown.title)
-    try:
-        if member.get_role(role.id) is not None:
-            await member.remove_roles(role, reason=f"Notify me turned off (countdown #{countdown.id})")
-            text = f"\N{BELL WITH CANCELLATION STROKE} You won't be pinged for **{title}** any more."
-        else:
-            await member.add_roles(role, reason=f"Notify me (countdown #{countdown.id})")
-            text = (
-                f"\N{BELL} You'll be pinged as {role.mention} when **{title}** gets close and when it's out. "
-                "Press **Notify me** again to stop."
-            )
-    except discord.Forbidden:
-        raise UserError(
-            f"Discord wouldn't let me change your roles ({role.mention}). A moderator should check that my role "
-            "has Manage Roles and sits above it."
-        ) from None
+    if member.get_role(role.id) is not None:
+        problem = await change_roles(
+            client, member, remove=[role], reason=f"Notify me turned off (countdown #{countdown.id})"
+        )
+        text = f"\N{BELL WITH CANCELLATION STROKE} You won't be pinged for **{title}** any more."
+    else:
+        problem = await change_roles(
+            client, member, add=[role], reason=f"Notify me (countdown #{countdown.id})"
+        )
+        text = (
+            f"\N{BELL} You'll be pinged as {role.mention} when **{title}** gets close and when it's out. "
+            "Press **Notify me** again to stop."
+        )
+    if problem is not None:
+        raise UserError(problem)
     await interaction.response.send_message(text, ephemeral=True)
 
 

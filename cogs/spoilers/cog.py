@@ -15,6 +15,7 @@ from bot.config_registry import ConfigSection
 from bot.episode_options import episode_choices, read_episode
 from bot.episodes import EpisodeCode, parse_episode
 from bot.errors import BotMissingPermissions, UserError
+from bot.roles import ensure_label_role
 from bot.spoilers import spoiler
 from bot.text import clean_title
 
@@ -291,19 +292,9 @@ class Spoilers(
         assert interaction.guild is not None  # noqa: S101 - guild_only
         code = await read_episode(self.bot, interaction.guild.id, episode, example=EX_ROLE)
         example = EX_ROLE.replace("{code}", str(code))
-        if role.is_default() or role.managed:
-            raise UserError(
-                f"{role.mention} can't be handed out. Pick or create a plain role.", example=example
-            )
-        me = interaction.guild.me
-        if not me.guild_permissions.manage_roles:
+        await ensure_label_role(self.bot, role, moderator=interaction.user, example=example)
+        if not interaction.guild.me.guild_permissions.manage_roles:
             raise BotMissingPermissions("this server", ["Manage Roles"], example=example)
-        if role >= me.top_role:
-            raise UserError(
-                f"I can't hand out {role.mention}: it is above my highest role. Drag my role above it in "
-                "Server Settings > Roles.",
-                example=example,
-            )
         await self.bot.progress.set_role(interaction.guild.id, code, role.id)
         await interaction.response.send_message(
             f"\N{WHITE HEAVY CHECK MARK} Members who set their progress to {code} or later get {role.mention}. "
