@@ -36,6 +36,8 @@ __all__ = [
     "is_ahead",
     "is_fresh",
     "member_progress",
+    "member_text_chunks",
+    "plain_chunks",
     "safe_header",
     "spoiler",
     "spoiler_chunks",
@@ -162,6 +164,34 @@ def spoiler_chunks(text: str, *, header: str = "", limit: int = 2000) -> list[st
     return chunks or [head]
 
 
+def _pieces(text: str, limit: int) -> list[str]:
+    pieces: list[str] = []
+    for raw in text.splitlines(keepends=True):
+        rest = raw
+        while len(rest) > limit:
+            cut = rest.rfind(" ", 0, limit)
+            cut = limit if cut <= 0 else cut + 1
+            pieces.append(rest[:cut])
+            rest = rest[cut:]
+        if rest:
+            pieces.append(rest)
+    return pieces
+
+
+def plain_chunks(text: str, *, header: str = "", limit: int = 2000) -> list[str]:
+    """Text outside the spoiler window, packed into messages of at most `limit`, split at line
+    (then space) boundaries. `header` starts the first one."""
+    chunks: list[str] = []
+    current = header
+    for piece in _pieces(text, limit):
+        if len(current) + len(piece) > limit:
+            chunks.append(current)
+            current = ""
+        current += piece
+    chunks.append(current)
+    return [c.rstrip() or "\N{ZERO WIDTH SPACE}" for c in chunks]
+
+
 def find_spoiler_word(text: str, words: Sequence[SpoilerWord]) -> SpoilerWord | None:
     """The first spoiler word that `text` contains as a whole word, ignoring case and accents."""
     folded = fold(text)
@@ -253,6 +283,28 @@ async def ensure_title_safe(bot: Cliffhanger, guild_id: int, title: str, *, exam
             f'(for example "Theory about {hit.episode}") and put the details in the text.',
             example=example,
         )
+
+
+async def member_text_chunks(
+    bot: Cliffhanger,
+    guild_id: int,
+    text: str,
+    *,
+    episode: EpisodeCode,
+    header: str,
+    spoiler_header: str,
+) -> list[str]:
+    """The messages that post text a member wrote (a theory's body, anything later) on their behalf.
+    Checked now, at posting time: about an episode still in the spoiler window, or holding a fresh
+    episode's spoiler word anywhere (even inside the member's own tags, which a split could break),
+    the whole text goes behind spoiler tags after `spoiler_header`; otherwise it is posted as written
+    after `header`. The one way member text reaches a public channel, so none skips the check."""
+    if not await is_fresh(bot, guild_id, episode):
+        settings = await bot.guild_store.get(guild_id)
+        words = await bot.spoiler_words.fresh_words(guild_id, _now(bot), settings.spoiler_window_seconds)
+        if find_spoiler_word(text, words) is None:
+            return plain_chunks(text, header=header)
+    return spoiler_chunks(text, header=spoiler_header)
 
 
 async def is_fresh(bot: Cliffhanger, guild_id: int, code: EpisodeCode) -> bool:

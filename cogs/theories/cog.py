@@ -20,8 +20,8 @@ from bot.spoilers import (
     ensure_title_safe,
     hidden_notice,
     is_ahead,
-    is_fresh,
     member_progress,
+    member_text_chunks,
     spoiler_chunks,
 )
 from bot.text import clean_title, escape
@@ -298,12 +298,14 @@ class Theories(
 
     async def post(self, theory: Theory, channel: Destination) -> tuple[discord.Thread, int]:
         """Create the thread (or forum post) and post the theory with its vote buttons."""
-        fresh = await is_fresh(self.bot, theory.guild_id, theory.episode)
         head = render.header(theory)
-        chunks = (
-            spoiler_chunks(theory.body, header=head + "Spoilers for recent episodes below:\n")
-            if fresh
-            else render.plain_chunks(theory.body, header=head)
+        chunks = await member_text_chunks(
+            self.bot,
+            theory.guild_id,
+            theory.body,
+            episode=theory.episode,
+            header=head,
+            spoiler_header=head + "Spoilers for recent episodes below:\n",
         )
         name = thread_name(theory.number, theory.title)
         view = vote_view(theory)
