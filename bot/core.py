@@ -33,6 +33,7 @@ from .lock import InstanceLock
 from .ratelimit import GlobalRateLimiter
 from .scheduler import Clock, Scheduler
 from .spoilers import RevealButton, RevealRegistry
+from .ui import answer_expired
 
 __all__ = ["IDENTIFY_WINDOW", "CliffTree", "Cliffhanger"]
 
@@ -261,6 +262,13 @@ class Cliffhanger(commands.AutoShardedBot):
         gc.unfreeze()
         gc.collect()
         gc.freeze()
+
+    async def on_interaction(self, interaction: discord.Interaction[Cliffhanger]) -> None:
+        # A press on a form, list or confirmation that no live view took: say it expired, not nothing.
+        try:
+            await answer_expired(interaction)
+        except discord.HTTPException:
+            log.debug("could not answer an expired interaction %s", interaction.id, exc_info=True)
 
     async def on_shard_ready(self, shard_id: int) -> None:
         log.info("shard %d of %d ready", shard_id, self.shard_count or 1)

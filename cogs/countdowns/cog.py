@@ -538,7 +538,7 @@ class Countdowns(
     @moderator_only()
     async def delete(self, interaction: Interaction, countdown: app_commands.Range[str, 1, 100]) -> None:
         found = await self.resolve(interaction, countdown)
-        view = ConfirmDelete(found, interaction.user.id, self._confirmed_delete)
+        view = ConfirmDelete(found, interaction.user.id, self._confirmed_delete, self.store)
         await interaction.response.send_message(
             f"Delete **{escape(found.title)}** (#{found.id}, <t:{found.release_at}:F>)? Its pending "
             "announcements are cancelled and its Discord event removed; messages already posted stay.",

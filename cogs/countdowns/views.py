@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.checks import ensure_moderator
 from bot.errors import UserError, report_error
 from bot.lookup import row_id
 from bot.roles import change_roles
@@ -130,22 +131,31 @@ class ListPager(Pager):
 
 
 class ConfirmDelete(ReportingView):
-    """Asks before deleting a countdown; only the moderator who asked can answer."""
+    """Asks before deleting a countdown; only the moderator who asked can answer, while they still
+    are one and the countdown is still there."""
+
+    kind = "confirm"
 
     def __init__(
         self,
         countdown: Countdown,
         owner_id: int,
         on_confirm: Callable[[discord.Interaction[Any], Countdown], Awaitable[str]],
+        store: CountdownStore,
     ) -> None:
         super().__init__(timeout=120)
         self.countdown = countdown
         self.owner_id = owner_id
         self.on_confirm = on_confirm
+        self.store = store
         self.origin: discord.Interaction[Any] | None = None
 
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        return interaction.user.id == self.owner_id
+    async def recheck(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.user.id != self.owner_id:
+            raise UserError("Only the moderator who asked can answer this.")
+        await ensure_moderator(interaction)
+        if await self.store.get(self.countdown.guild_id, self.countdown.id) is None:
+            raise UserError(f"**{escape(self.countdown.title)}** was already deleted; nothing to do.")
 
     @discord.ui.button(label="Delete", emoji="\N{WASTEBASKET}", style=discord.ButtonStyle.danger)
     async def confirm(

@@ -261,7 +261,13 @@ class Theories(
             self.bot, interaction.guild.id, episode, example="/theory new episode:{code}"
         )
         await self.destination(interaction.guild)
-        await interaction.response.send_modal(TheoryModal(code, self.create_theory))
+        await interaction.response.send_modal(TheoryModal(code, self.create_theory, self.still_open))
+
+    async def still_open(self, interaction: Interaction) -> None:
+        """The new-theory form's re-check at submit time: theories can still be posted."""
+        if interaction.guild is None:
+            raise UserError("Theories only work inside a server.")
+        await self.destination(interaction.guild)
 
     async def create_theory(
         self, interaction: Interaction, code: EpisodeCode, raw_title: str, text: str

@@ -613,3 +613,43 @@ async def test_a_superscript_digit_is_not_a_countdown_number(harness: Harness) -
     await created(h, title="Premiere", when="in 3 days")
     reply = await h.alice.slash("countdown show", countdown="\u00b2")
     assert reply.ephemeral and "No countdown in this server matches" in reply.text, reply.text
+
+
+async def test_lists_confirmations_and_forms_left_from_before_a_restart_say_they_expired(
+    harness: Harness,
+) -> None:
+    h = harness
+    await configure(h)
+    from cogs.countdowns.store import NewCountdown
+
+    for n in range(1, 13):
+        await cog(h).store.create(
+            NewCountdown(h.guild.id, f"Episode {n}", now(h) + n * DAY, created_by=1), now(h)
+        )
+    listed = await h.alice.slash("countdown list")
+    asked = await h.owner.slash("countdown delete", countdown="1")
+    await h.owner.slash("config theories", channel=h.world.general)
+    form = await h.alice.slash("theory new", episode="S1E1")
+    assert listed.message is not None and asked.message is not None and form.kind == "modal"
+    await h.restart()
+
+    turned = await h.alice.click(listed.message, "Next")
+    assert turned.ephemeral and "This list has expired: run the command again" in turned.text, turned
+    confirmed = await h.owner.click(asked.message, "Delete")
+    assert confirmed.ephemeral and "This confirmation has expired: run the command again" in confirmed.text
+    assert await cog(h).store.get(h.guild.id, 1) is not None
+    submitted = await h.alice.submit(form, title="Late", text="Too late.")
+    assert submitted.ephemeral and "This form has expired: run the command again" in submitted.text
+
+
+async def test_a_delete_confirmation_rechecks_the_moderator(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    await h.owner.slash("config moderator-role", role=h.world.mod_role)
+    countdown = await created(h, title="Premiere", when="in 3 days")
+    asked = await h.mod.slash("countdown delete", countdown=str(countdown.id))
+    assert asked.message is not None
+    await h.owner.slash("config moderator-role")
+    pressed = await h.mod.click(asked.message, "Delete")
+    await pressed.wait_for(lambda r: "Only moderators can do that" in r.text)
+    assert await cog(h).store.get(h.guild.id, countdown.id) is not None
