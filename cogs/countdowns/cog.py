@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -26,7 +28,7 @@ from bot.transformers import WhenTransformer, server_zone
 
 from . import render
 from .announce import Announcer
-from .events import EventMirror
+from .events import DESCRIPTION, EventMirror
 from .packs import PACKS_DIR, Pack, find_pack, list_packs, load_pack
 from .roles import default_role_name, make_ping_role, ping_role_warnings
 from .rules import (
@@ -96,6 +98,7 @@ class Countdowns(
         self.events = EventMirror(self.store)
         self.announcer = Announcer(bot, self.store)
         self.packs_dir = PACKS_DIR
+        self._serial: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -110,6 +113,13 @@ class Countdowns(
 
     def now(self) -> float:
         return self.bot.scheduler.clock.now()
+
+    def serial(self, guild_id: int) -> asyncio.Lock:
+        """Held while a server's countdowns are created, edited or deleted together with their Discord
+        events, so a delete never runs while the same countdown's event is being made or moved (which
+        left orphaned events, or recreated one for a deleted countdown). A server belongs to one
+        process (its shard's), so an in-process lock is enough."""
+        return self._serial[guild_id]
 
     # ==========================================================================================
     # shared steps
@@ -214,7 +224,7 @@ class Countdowns(
 
     @staticmethod
     def event_description(countdown: Countdown) -> str:
-        return f"Cliffhanger countdown #{countdown.id}. Press Notify me on its announcement to be pinged when it's out."
+        return DESCRIPTION.format(id=countdown.id)
 
     def schedule_notes(self, report: Scheduled) -> list[str]:
         notes = []
@@ -370,28 +380,30 @@ class Countdowns(
             channel=target,
             notes=notes,
         )
-        now = self.now()
-        async with self.bot.db.transaction(immediate=True):
-            countdown = await self.store.create(
-                NewCountdown(
-                    guild_id=guild.id,
-                    title=clean,
-                    release_at=when.at,
-                    created_by=interaction.user.id,
-                    channel_id=channel.id if channel is not None else None,
-                    role_id=ping.id if ping is not None else None,
-                    milestones=offsets,
-                ),
-                int(now),
+        async with self.serial(guild.id):
+            now = self.now()
+            async with self.bot.db.transaction(immediate=True):
+                countdown = await self.store.create(
+                    NewCountdown(
+                        guild_id=guild.id,
+                        title=clean,
+                        release_at=when.at,
+                        created_by=interaction.user.id,
+                        channel_id=channel.id if channel is not None else None,
+                        role_id=ping.id if ping is not None else None,
+                        milestones=offsets,
+                    ),
+                    int(now),
+                )
+                report = await self.schedule(countdown, now)
+            countdown, event_note = await self.events.create(
+                guild,
+                countdown,
+                location=self.event_location(guild, countdown),
+                description=self.event_description(countdown),
+                now=now,
             )
-            report = await self.schedule(countdown, now)
-        countdown, event_note = await self.events.create(
-            guild,
-            countdown,
-            location=self.event_location(guild, countdown),
-            description=self.event_description(countdown),
-            now=now,
-        )
+            await self.events.sweep(guild)
         notes += self.schedule_notes(report)
         if event_note:
             notes.append(event_note)
@@ -486,25 +498,27 @@ class Countdowns(
                 example=example,
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        now = self.now()
-        async with self.bot.db.transaction(immediate=True):
-            updated = await self.store.update(guild.id, current.id, int(now), **changes)
-            if updated is None:
-                raise UserError("That countdown was deleted meanwhile.", example=EX_SHOW)
-            report = await self.schedule(updated, now)
-            if updated.code is not None and "release_at" in changes:
-                await self.bot.episodes.upsert(guild.id, [(updated.code, None, updated.release_at)])
-            if "channel_id" in changes:
-                await self.store.clear_failures(updated.id)
-        if {"title", "release_at", "channel_id"} & changes.keys():
-            updated, event_note = await self.events.update(
-                guild,
-                updated,
-                location=self.event_location(guild, updated),
-                description=self.event_description(updated),
-                now=now,
-            )
-            notes.append(event_note or "")
+        async with self.serial(guild.id):
+            now = self.now()
+            async with self.bot.db.transaction(immediate=True):
+                updated = await self.store.update(guild.id, current.id, int(now), **changes)
+                if updated is None:
+                    raise UserError("That countdown was deleted meanwhile.", example=EX_SHOW)
+                report = await self.schedule(updated, now)
+                if updated.code is not None and "release_at" in changes:
+                    await self.bot.episodes.upsert(guild.id, [(updated.code, None, updated.release_at)])
+                if "channel_id" in changes:
+                    await self.store.clear_failures(updated.id)
+            if {"title", "release_at", "channel_id"} & changes.keys():
+                updated, event_note = await self.events.update(
+                    guild,
+                    updated,
+                    location=self.event_location(guild, updated),
+                    description=self.event_description(updated),
+                    now=now,
+                )
+                notes.append(event_note or "")
+            await self.events.sweep(guild)
         notes += self.schedule_notes(report)
         changed = ", ".join(
             {
@@ -551,15 +565,20 @@ class Countdowns(
         await ensure_moderator(interaction)
         guild = interaction.guild
         assert guild is not None  # noqa: S101 - guild_only
-        async with self.bot.db.transaction(immediate=True):
-            current = await self.store.get(guild.id, countdown.id)
-            if current is None:
-                return f"**{escape(countdown.title)}** was already deleted."
-            cancelled = await self.bot.scheduler.cancel(
-                guild.id, JOB_KIND, key_prefix(current.id), f"the countdown was deleted by {interaction.user}"
-            )
-            await self.store.delete(guild.id, current.id)
-        notes = [await self.events.delete(guild, current)]
+        async with self.serial(guild.id):
+            async with self.bot.db.transaction(immediate=True):
+                current = await self.store.get(guild.id, countdown.id)
+                if current is None:
+                    return f"**{escape(countdown.title)}** was already deleted."
+                cancelled = await self.bot.scheduler.cancel(
+                    guild.id,
+                    JOB_KIND,
+                    key_prefix(current.id),
+                    f"the countdown was deleted by {interaction.user}",
+                )
+                await self.store.delete(guild.id, current.id)
+            notes = [await self.events.delete(guild, current)]
+            await self.events.sweep(guild)
         if current.code is not None:
             notes.append(f"{current.code} stays in the episode schedule (spoilers and theories use it).")
         log.info("guild %s: countdown %s deleted by %s", guild.id, current.id, interaction.user.id)
@@ -723,6 +742,17 @@ class Countdowns(
         )
 
     async def add_episodes(
+        self, interaction: Interaction, plans: list[EpisodePlan], **options: Any
+    ) -> EpisodeSummary:
+        """`_add_episodes` with the server's countdowns held still (see `serial`)."""
+        guild = interaction.guild
+        assert guild is not None  # noqa: S101 - guild_only
+        async with self.serial(guild.id):
+            summary = await self._add_episodes(interaction, plans, **options)
+            await self.events.sweep(guild)
+        return summary
+
+    async def _add_episodes(
         self,
         interaction: Interaction,
         plans: list[EpisodePlan],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from tests.cogs.countdowns.support import (
     create,
     created,
     deny_send,
+    hold_route,
     jobs,
     now,
     ping_role,
@@ -653,3 +655,34 @@ async def test_a_delete_confirmation_rechecks_the_moderator(harness: Harness) ->
     pressed = await h.mod.click(asked.message, "Delete")
     await pressed.wait_for(lambda r: "Only moderators can do that" in r.text)
     assert await cog(h).store.get(h.guild.id, countdown.id) is not None
+
+
+async def test_deleting_a_countdown_while_its_event_is_being_made_leaves_no_event(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    gate = hold_route(h, "POST", "/guilds/(?P<guild>[^/]+)/scheduled-events")
+    creating = asyncio.create_task(create(h, title="Premiere", when="in 3 days"))
+    await until(lambda: h.lb.requests_to("POST", r"/scheduled-events$"), what="the event request")
+    countdown_id = (await cog(h).store.page(h.guild.id, now(h), "all", limit=1, offset=0))[0].id
+    asked = await h.owner.slash("countdown delete", countdown=str(countdown_id))
+    assert asked.message is not None
+    deleting = asyncio.create_task(h.owner.click(asked.message, "Delete"))
+    await asyncio.sleep(0.2)  # the delete is waiting for the create, not racing it
+    gate.set()
+    made = await creating
+    assert "\N{WHITE HEAVY CHECK MARK} Countdown #" in made.text, made.text
+    await deleting
+    message = asked.message
+    await until(lambda: "Deleted **Premiere**" in message.content, what="the delete to finish")
+    assert await cog(h).store.get(h.guild.id, countdown_id) is None
+    assert h.guild.events == {}
+
+
+async def test_events_left_without_their_countdown_are_swept(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    lost = await created(h, title="Premiere", when="in 3 days")
+    assert lost.event_id in h.guild.events
+    await cog(h).store.delete(h.guild.id, lost.id)  # as a crash between the two would leave it
+    kept = await created(h, title="Finale", when="in 9 days")
+    assert list(h.guild.events) == [kept.event_id]
