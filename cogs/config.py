@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can, missing_permissions, moderator_only
+from bot.embeds import fit_embed
 from bot.errors import UserError
 from bot.text import clean_title, escape
 from bot.timezones import resolve_zone, search_zones
@@ -88,7 +89,7 @@ class Config(
         for name, value in await self.bot.config_registry.show_lines(guild):
             embed.add_field(name=name, value=value, inline=False)
         embed.set_footer(text="Change these with the other /config commands.")
-        return embed
+        return fit_embed(embed)
 
     @staticmethod
     def describe_channel(guild: discord.Guild, channel_id: int | None) -> str:

@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can, ensure_moderator, moderator_only
 from bot.config_registry import ConfigSection
+from bot.embeds import DESCRIPTION_MAX, fit_lines, fit_text, pack_embeds
 from bot.episodes import EpisodeCode
 from bot.errors import UserError
 from bot.lookup import find_by_ref
@@ -733,13 +734,16 @@ class Countdowns(
             embeds.append(summary.embed)
             notes.extend(summary.all_notes())
         source = f"\nSource: {escape(loaded.source)}" if loaded.source else ""
-        await interaction.followup.send(
+        text = fit_text(
             f"\N{WHITE HEAVY CHECK MARK} Imported **{escape(loaded.show)}** from `{loaded.slug}`: "
             + "; ".join(texts)
-            + f".{_bullets(notes)}{source}"[:1900],
-            embeds=embeds[:10],
-            ephemeral=True,
+            + f".{_bullets(notes)}{source}"
         )
+        # A long show's seasons don't fit one message's 6,000 characters of embeds: one message per group.
+        groups = pack_embeds(embeds)
+        await interaction.followup.send(text, embeds=groups[0], ephemeral=True)
+        for group in groups[1:]:
+            await interaction.followup.send(embeds=group, ephemeral=True)
 
     async def add_episodes(
         self, interaction: Interaction, plans: list[EpisodePlan], **options: Any
@@ -853,7 +857,7 @@ class Countdowns(
                 f"\N{WARNING SIGN} #{failure.countdown_id} **{escape(failure.title)}** can't post in {where}: "
                 f"{escape(failure.reason)}"
             )
-        return [("Countdowns", "\n".join(lines)[:1024])]
+        return [("Countdowns", "\n".join(lines))]  # /config show fits it (bot.embeds)
 
     # ==========================================================================================
     # autocomplete
@@ -977,7 +981,9 @@ class EpisodeSummary:
             for p in self.plans
         ]
         embed = discord.Embed(
-            title=f"Season {self.season}", description="\n".join(lines)[:4000], colour=render.UPCOMING_COLOUR
+            title=f"Season {self.season}",
+            description=fit_lines(lines, DESCRIPTION_MAX),
+            colour=render.UPCOMING_COLOUR,
         )
         note = self.wall_clock_note()
         if note:
@@ -1007,4 +1013,4 @@ class EpisodeSummary:
 
     def text(self, extra: list[str]) -> str:
         body = f"{self.headline[:1].upper()}{self.headline[1:]}.{_bullets([*extra, *self.all_notes()])}"
-        return f"\N{WHITE HEAVY CHECK MARK} {body}"[:2000]
+        return fit_text(f"\N{WHITE HEAVY CHECK MARK} {body}")

@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import SPOILER_CHANNEL_PERMISSIONS, ensure_bot_can, is_moderator, missing_permissions
+from bot.embeds import CONTENT_MAX, fit_lines
 from bot.episode_options import episode_choices, read_episode
 from bot.episodes import EpisodeCode, parse_episode
 from bot.errors import BotMissingPermissions, UserError
@@ -310,10 +311,9 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
             + (" \N{SEE-NO-EVIL MONKEY} past your progress" if is_ahead(progress, r.episode) else "")
             for r in found
         ]
-        text = "\n".join(lines)
-        if len(text) > 1900:
-            text = text[:1900].rsplit("\n", 1)[0] + "\n\N{HORIZONTAL ELLIPSIS}"
-        await interaction.response.send_message(text + "\nRead one with `/recap read`.", ephemeral=True)
+        footer = "\nRead one with `/recap read`."
+        text = fit_lines(lines, CONTENT_MAX - len(footer))
+        await interaction.response.send_message(text + footer, ephemeral=True)
 
     @app_commands.command(
         name="edit", description="Edit a recap (its author or a moderator); the posts update in place"
