@@ -45,8 +45,8 @@ def _claim(interaction: discord.Interaction[Any]) -> None:
         _claimed.popitem(last=False)
 
 
-def _require_recheck(cls: type, base: type) -> None:
-    if getattr(cls, "recheck", None) is getattr(base, "recheck", None):
+def _require_recheck(cls: type) -> None:
+    if getattr(cls, "recheck", None) is Rechecked.recheck:
         raise TypeError(
             f"{cls.__name__} must define recheck(): what it acts on may be gone, or the member may no "
             "longer be allowed, by the time it is pressed"
@@ -72,7 +72,20 @@ async def answer_expired(interaction: discord.Interaction[Any]) -> bool:
     return True
 
 
-class ReportingView(discord.ui.View):
+class Rechecked:
+    """What forms and button views share: `recheck` runs before every submit or press."""
+
+    async def recheck(self, interaction: discord.Interaction[Any]) -> None:
+        """Raise a UserError when what this acts on is gone or the member may no longer act."""
+        raise NotImplementedError
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        _claim(interaction)
+        await self.recheck(interaction)
+        return True
+
+
+class ReportingView(Rechecked, discord.ui.View):
     """A view whose item errors reach the member as an ephemeral message, like command errors, that
     re-checks before every press (`recheck`) and whose leftovers answer that they expired. `kind`
     names it in that answer ("list" or "confirm")."""
@@ -81,7 +94,7 @@ class ReportingView(discord.ui.View):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _require_recheck(cls, ReportingView)
+        _require_recheck(cls)
 
     def __init__(self, *, timeout: float | None = 180) -> None:
         super().__init__(timeout=timeout)
@@ -89,15 +102,6 @@ class ReportingView(discord.ui.View):
         for index, item in enumerate(self.children):
             if isinstance(item, discord.ui.Button | discord.ui.Select):
                 item.custom_id = f"{token}:{index}"
-
-    async def recheck(self, interaction: discord.Interaction[Any]) -> None:
-        """Raise a UserError when what this view acts on is gone or the member may no longer act."""
-        raise NotImplementedError
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        _claim(interaction)
-        await self.recheck(interaction)
-        return True
 
     async def on_error(
         self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
@@ -160,26 +164,17 @@ class Pager(ReportingView):
         await self._turn(interaction, 1)
 
 
-class ReportingModal(discord.ui.Modal):
+class ReportingModal(Rechecked, discord.ui.Modal):
     """A modal whose submit errors reach the member as an ephemeral message, that re-checks before
     its submit runs (`recheck`), and whose leftovers answer that the form expired."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _require_recheck(cls, ReportingModal)
+        _require_recheck(cls)
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("custom_id", _mint("form"))
         super().__init__(**kwargs)
-
-    async def recheck(self, interaction: discord.Interaction[Any]) -> None:
-        """Raise a UserError when what this form acts on is gone or the member may no longer act."""
-        raise NotImplementedError
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        _claim(interaction)
-        await self.recheck(interaction)
-        return True
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
         await report_error(interaction, error)
