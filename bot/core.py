@@ -25,6 +25,7 @@ from .db.episodes import EpisodeStore
 from .db.guilds import GuildStore
 from .db.jobs import JobStore
 from .db.progress import ProgressStore
+from .db.role_refusals import RoleRefusalStore
 from .db.spoiler_channels import SpoilerChannelStore
 from .db.spoiler_words import SpoilerWordStore
 from .errors import report_error
@@ -32,6 +33,7 @@ from .lock import InstanceLock
 from .ratelimit import GlobalRateLimiter
 from .scheduler import Clock, Scheduler
 from .spoilers import RevealButton, RevealRegistry
+from .ui import answer_expired
 
 __all__ = ["IDENTIFY_WINDOW", "CliffTree", "Cliffhanger"]
 
@@ -96,6 +98,7 @@ class Cliffhanger(commands.AutoShardedBot):
         self.spoiler_words = SpoilerWordStore(self.db, self.guild_store)
         self.spoiler_channels = SpoilerChannelStore(self.db, self.guild_store)
         self.progress = ProgressStore(self.db, self.guild_store)
+        self.role_refusals = RoleRefusalStore(self.db, self.guild_store)
         # "Show anyway" buttons: each feature registers how to find the item of its kind.
         self.reveals = RevealRegistry()
         # /config subcommands and /config show lines that features add, whatever order cogs load in.
@@ -259,6 +262,13 @@ class Cliffhanger(commands.AutoShardedBot):
         gc.unfreeze()
         gc.collect()
         gc.freeze()
+
+    async def on_interaction(self, interaction: discord.Interaction[Cliffhanger]) -> None:
+        # A press on a form, list or confirmation that no live view took: say it expired, not nothing.
+        try:
+            await answer_expired(interaction)
+        except discord.HTTPException:
+            log.debug("could not answer an expired interaction %s", interaction.id, exc_info=True)
 
     async def on_shard_ready(self, shard_id: int) -> None:
         log.info("shard %d of %d ready", shard_id, self.shard_count or 1)

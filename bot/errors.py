@@ -87,8 +87,10 @@ def _describe(error: Exception) -> tuple[str, str | None] | None:
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down: try again in {error.retry_after:.0f} s.", None
     if isinstance(error, app_commands.TransformerError):
+        from .text import excerpt
+
         return (
-            f"I couldn't understand `{error.value}` as a {error.type.name.lower().replace('_', ' ')}.",
+            f"I couldn't understand `{excerpt(str(error.value))}` as a {error.type.name.lower().replace('_', ' ')}.",
             None,
         )
     if isinstance(error, app_commands.CommandNotFound):

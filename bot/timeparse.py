@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from .errors import UserError
+from .text import excerpt
 from .timezones import find_zone, suggest_zones
 
 __all__ = [
@@ -182,8 +183,7 @@ def parse_duration(text: str) -> int:
 
 
 def _shown(text: str) -> str:
-    flat = " ".join(text.split()).replace("`", "'")
-    return (flat[:60] + "...") if len(flat) > 60 else (flat or "(empty)")
+    return excerpt(text)
 
 
 def _example(template: str, when: str) -> str:
@@ -537,6 +537,11 @@ def read_when(
     if (stamp := _DISCORD_TS.match(raw)) is not None:
         result = When(int(stamp[1]), zone)
     elif _DIGITS.match(raw):
+        if len(raw) > 20:  # no time has this many digits; int() of thousands of them raises
+            raise UserError(
+                f"`{_shown(raw)}` is {len(raw)} digits long: that is no time I can read.",
+                example=_example(example, "in 3 days"),
+            )
         if len(raw) >= 13:
             seconds = int(raw) // 1000
             raise UserError(

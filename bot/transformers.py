@@ -58,8 +58,14 @@ class WhenTransformer(app_commands.Transformer["Cliffhanger"]):
     def type(self) -> discord.AppCommandOptionType:
         return discord.AppCommandOptionType.string
 
+    # discord.py sends a string option's min_value and max_value as min_length and max_length (a
+    # property named max_length is ignored), so Discord refuses anything longer before it reaches us.
     @property
-    def max_length(self) -> int:
+    def min_value(self) -> int:
+        return 1
+
+    @property
+    def max_value(self) -> int:
         return 100
 
     async def transform(self, interaction: discord.Interaction[Cliffhanger], value: Any, /) -> When:

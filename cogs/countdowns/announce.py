@@ -10,6 +10,7 @@ import discord
 
 from bot.checks import ANNOUNCE_PERMISSIONS, missing_permissions
 from bot.db.jobs import Job
+from bot.notices import tell_moderators
 from bot.scheduler import JobFailed, JobRetry, JobSkipped, describe_http_error
 
 from . import render
@@ -126,25 +127,8 @@ class Announcer:
         )
         if not await self.store.note_failure(countdown.id, channel_id, reason, now):
             return  # the moderators were told already
-        settings = await self.bot.guild_store.get(guild.id)
-        target = guild.get_channel(settings.announce_channel_id) if settings.announce_channel_id else None
-        if (
-            isinstance(target, discord.TextChannel)
-            and target.id != channel_id
-            and not missing_permissions(target.permissions_for(guild.me), ANNOUNCE_PERMISSIONS)
-        ):
-            try:
-                await target.send(render.failure_notice(countdown, channel_id, reason, hint))
-            except discord.HTTPException as exc:
-                log.warning(
-                    "could not tell the moderators of guild %s in #%s: %s", guild.id, target.name, exc
-                )
-            else:
-                return
-        log.warning(
-            "moderators of guild %s could not be told in Discord: %s",
-            guild.id,
-            render.failure_notice(countdown, channel_id, reason, hint),
+        await tell_moderators(
+            self.bot, guild, render.failure_notice(countdown, channel_id, reason, hint), not_in=channel_id
         )
 
 

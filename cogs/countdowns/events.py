@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 import discord
 
@@ -25,6 +26,18 @@ MIN_LEAD = 60  # Discord refuses events that start in the past; skip ones about 
 
 def _when(ts: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, dt.UTC)
+
+
+DESCRIPTION = "Cliffhanger countdown #{id}. Press Notify me on its announcement to be pinged when it's out."
+_OURS = re.compile(r"Cliffhanger countdown #([0-9]{1,19})\.")
+
+
+def _countdown_of(event: discord.ScheduledEvent, bot_id: int) -> int | None:
+    """The countdown id an event of the bot's was made for (its description says), else None."""
+    if event.creator_id != bot_id or not event.description:
+        return None
+    found = _OURS.match(event.description)
+    return int(found[1]) if found else None
 
 
 class EventMirror:
@@ -65,7 +78,10 @@ class EventMirror:
             log.warning("could not create an event for countdown %s: %s", countdown.id, exc)
             return countdown, f"The Discord event wasn't created: {describe_http_error(exc)}."
         updated = await self.store.update(countdown.guild_id, countdown.id, int(now), event_id=event.id)
-        return updated or countdown, None
+        if updated is None:  # the countdown was deleted meanwhile: its event must not outlive it
+            await self._remove(event, countdown)
+            return countdown, None
+        return updated, None
 
     async def update(
         self, guild: discord.Guild, countdown: Countdown, *, location: str, description: str, now: float
@@ -87,13 +103,44 @@ class EventMirror:
             )
         except discord.NotFound:
             cleared = await self.store.update(countdown.guild_id, countdown.id, int(now), event_id=None)
-            return await self.create(
-                guild, cleared or countdown, location=location, description=description, now=now
-            )
+            if cleared is None:  # deleted meanwhile: don't recreate an event for it
+                return countdown, None
+            return await self.create(guild, cleared, location=location, description=description, now=now)
         except discord.HTTPException as exc:
             log.warning("could not update the event of countdown %s: %s", countdown.id, exc)
             return countdown, f"The Discord event wasn't updated: {describe_http_error(exc)}."
         return countdown, None
+
+    async def sweep(self, guild: discord.Guild) -> int:
+        """Delete the bot's countdown events whose countdown is gone (or points at another event):
+        what a crash between creating an event and storing its id leaves behind. Returns how many."""
+        if not self.allowed(guild):
+            return 0
+        try:
+            events = await guild.fetch_scheduled_events()
+        except discord.HTTPException as exc:
+            log.warning("could not list the events of guild %s to sweep them: %s", guild.id, exc)
+            return 0
+        swept = 0
+        for event in events:
+            countdown_id = _countdown_of(event, guild.me.id)
+            if countdown_id is None:
+                continue
+            countdown = await self.store.get(guild.id, countdown_id)
+            if countdown is None or countdown.event_id != event.id:
+                swept += await self._remove(event, countdown)
+        return swept
+
+    async def _remove(self, event: discord.ScheduledEvent, countdown: Countdown | None) -> int:
+        try:
+            await event.delete(reason="Cliffhanger: its countdown no longer exists")
+        except discord.NotFound:
+            return 0
+        except discord.HTTPException as exc:
+            log.warning("could not delete orphaned event %s: %s", event.id, exc)
+            return 0
+        log.info("deleted event %s, left without its countdown %s", event.id, countdown and countdown.id)
+        return 1
 
     async def delete(self, guild: discord.Guild, countdown: Countdown) -> str | None:
         """Delete the event with the countdown; a note if it has to be deleted by hand."""

@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.episode_options import episode_choices, read_episode
 from bot.episodes import EpisodeCode
 from bot.errors import UserError
+from bot.roles import change_roles
 from bot.spoilers import member_progress
 
 from .rules import roles_for_progress
@@ -53,15 +54,8 @@ class Progress(
         remove = [
             r for r in (member.guild.get_role(i) for i in drop) if r is not None and member.get_role(r.id)
         ]
-        try:
-            if add:
-                await member.add_roles(*add, reason="watch progress")
-            if remove:
-                await member.remove_roles(*remove, reason="watch progress")
-        except discord.HTTPException as exc:
-            log.warning("progress role sync failed in %s: %s", member.guild.id, exc)
-            return "\n\N{WARNING SIGN} I couldn't update your progress roles; a moderator should check my Manage Roles permission."
-        return ""
+        problem = await change_roles(self.bot, member, add=add, remove=remove, reason="watch progress")
+        return f"\n\N{WARNING SIGN} Your progress roles: {problem}" if problem else ""
 
     # -- /progress ---------------------------------------------------------------------------------
     @app_commands.command(name="set", description="Record the last episode you've watched")

@@ -11,13 +11,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import SPOILER_CHANNEL_PERMISSIONS, ensure_bot_can, is_moderator, missing_permissions
+from bot.embeds import CONTENT_MAX, fit_lines
 from bot.episode_options import episode_choices, read_episode
 from bot.episodes import EpisodeCode, parse_episode
 from bot.errors import BotMissingPermissions, UserError
 from bot.spoilers import Reveal, ensure_title_safe, hidden_notice, is_ahead, member_progress, spoiler_chunks
 from bot.ui import ReportingModal
 
-from .rules import recap_header, recap_thread_name
+from .rules import recap_chunks, recap_header, recap_thread_name
 from .store import Recap, RecapStore
 
 if TYPE_CHECKING:
@@ -55,6 +56,14 @@ class RecapModal(ReportingModal):
             default=target["recap"].body if editing else None,
         )
         self.add_item(self.text)
+
+    async def recheck(self, interaction: Interaction) -> None:
+        """At submit time: an edited recap still exists and the member may still change it; a new one
+        still has a spoiler channel to go to and no other recap of its episode beat it."""
+        if self.target.get("recap") is not None:
+            self.target["recap"] = await self.cog.recap_still_editable(interaction, self.target["recap"])
+        else:
+            await self.cog.recheck_write(interaction, self.code, self.target["channel"])
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         if self.target.get("recap") is not None:
@@ -117,6 +126,36 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
             )
         await interaction.response.send_modal(RecapModal(self, code, channel=target, thread=thread))
 
+    async def recheck_write(
+        self, interaction: Interaction, code: EpisodeCode, channel: discord.TextChannel
+    ) -> None:
+        """The write form's re-check at submit time."""
+        assert interaction.guild is not None  # noqa: S101 - guild_only
+        if await self.store.get(interaction.guild.id, code) is not None:
+            raise UserError(
+                f"{code} got a recap while you were writing. Edit it instead:",
+                example=f"/recap edit episode:{code}",
+            )
+        await self.recap_channel(interaction.guild, channel, code)
+
+    async def recap_still_editable(self, interaction: Interaction, recap: Recap) -> Recap:
+        """The edit form's re-check at submit time: the recap as it is now, if it still exists and the
+        member is still its author or a moderator."""
+        assert interaction.guild_id is not None  # noqa: S101 - guild_only
+        current = await self.store.by_id(interaction.guild_id, recap.id)
+        if current is None:
+            raise UserError(
+                f"The recap of {recap.episode} was deleted while you were editing it, so nothing was posted.",
+                example=_example(EX_WRITE, recap.episode),
+            )
+        if current.author_id != interaction.user.id and not await is_moderator(interaction):
+            raise UserError(
+                "Only the recap's author or a moderator can change it, and you no longer are either, so "
+                "nothing was changed.",
+                example=_example(EX_READ, recap.episode),
+            )
+        return current
+
     async def recap_channel(
         self, guild: discord.Guild, channel: discord.TextChannel | None, code: EpisodeCode
     ) -> discord.TextChannel:
@@ -169,9 +208,7 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
         assert interaction.guild is not None  # noqa: S101 - guild_only
         guild = interaction.guild
         settings = await self.bot.guild_store.get(guild.id)
-        chunks = spoiler_chunks(text, header=recap_header(settings.show_label, code))
-        if len(chunks) == 1 and "||" not in chunks[0]:
-            raise UserError("The recap is empty.", example=_example(EX_WRITE, code))
+        chunks = recap_chunks(settings.show_label, code, text, example=_example(EX_WRITE, code))
         await interaction.response.defer(ephemeral=True, thinking=True)
         where: discord.abc.Messageable = channel
         thread_id: int | None = None
@@ -274,10 +311,9 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
             + (" \N{SEE-NO-EVIL MONKEY} past your progress" if is_ahead(progress, r.episode) else "")
             for r in found
         ]
-        text = "\n".join(lines)
-        if len(text) > 1900:
-            text = text[:1900].rsplit("\n", 1)[0] + "\n\N{HORIZONTAL ELLIPSIS}"
-        await interaction.response.send_message(text + "\nRead one with `/recap read`.", ephemeral=True)
+        footer = "\nRead one with `/recap read`."
+        text = fit_lines(lines, CONTENT_MAX - len(footer))
+        await interaction.response.send_message(text + footer, ephemeral=True)
 
     @app_commands.command(
         name="edit", description="Edit a recap (its author or a moderator); the posts update in place"
@@ -305,7 +341,9 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
         assert interaction.guild is not None  # noqa: S101 - guild_only
         guild = interaction.guild
         settings = await self.bot.guild_store.get(guild.id)
-        chunks = spoiler_chunks(text, header=recap_header(settings.show_label, recap.episode))
+        chunks = recap_chunks(
+            settings.show_label, recap.episode, text, example=f"/recap delete episode:{recap.episode}"
+        )
         await interaction.response.defer(ephemeral=True, thinking=True)
         channel = await self.recap_messages_channel(guild, recap)
         ids = list(recap.message_ids)

@@ -12,9 +12,11 @@ from discord.ext import commands
 
 from bot.checks import SPOILER_CHANNEL_PERMISSIONS, ensure_bot_can, missing_permissions, moderator_only
 from bot.config_registry import ConfigSection
+from bot.embeds import CONTENT_MAX, fit_lines, fit_text
 from bot.episode_options import episode_choices, read_episode
 from bot.episodes import EpisodeCode, parse_episode
 from bot.errors import BotMissingPermissions, UserError
+from bot.roles import ensure_label_role
 from bot.spoilers import spoiler
 from bot.text import clean_title
 
@@ -30,6 +32,7 @@ Interaction = discord.Interaction["Cliffhanger"]
 
 EX_WORD = "/spoilers words add episode:S2E3 word:Reghabi"
 EX_ROLE = "/spoilers roles set episode:{code} role:@Watched S2E3"
+WORDS_PER_LINE = 8
 
 INTENT_HELP = (
     "The spoiler guard reads members' messages, which needs Discord's privileged **Message Content** intent, "
@@ -141,7 +144,8 @@ class Spoilers(
         assert interaction.guild is not None  # noqa: S101 - guild_only
         channels = await self.bot.spoiler_channels.ordered(interaction.guild.id)
         await interaction.response.send_message(
-            "**Spoiler channels**\n" + describe_channels(interaction.guild, channels), ephemeral=True
+            fit_text("**Spoiler channels**\n" + describe_channels(interaction.guild, channels)),
+            ephemeral=True,
         )
 
     # -- /spoilers window --------------------------------------------------------------------------
@@ -224,15 +228,17 @@ class Spoilers(
             )
         by_episode: dict[EpisodeCode, list[str]] = {}
         for w in found:
-            by_episode.setdefault(w.episode, []).append(w.word)
-        lines = [f"**{c}**: {', '.join(spoiler(w) for w in ws)}" for c, ws in by_episode.items()]
-        text = "\n".join(lines)
-        if len(text) > 1900:
-            text = (
-                text[:1900].rsplit("\n", 1)[0]
-                + "\n\N{HORIZONTAL ELLIPSIS} (name an episode to see all its words)"
-            )
-        await interaction.response.send_message(text, ephemeral=True)
+            by_episode.setdefault(w.episode, []).append(spoiler(w.word))
+        # Whole words only, a line per few of them, so no cut can fall inside a spoiler tag.
+        lines = [
+            f"**{c}**: {', '.join(ws[i : i + WORDS_PER_LINE])}"
+            for c, ws in by_episode.items()
+            for i in range(0, len(ws), WORDS_PER_LINE)
+        ]
+        more = "\N{HORIZONTAL ELLIPSIS} and {n} more lines" + (
+            "" if code else ": name an episode to see its words"
+        )
+        await interaction.response.send_message(fit_lines(lines, CONTENT_MAX, more=more), ephemeral=True)
 
     # -- /spoilers guard ---------------------------------------------------------------------------
     @guard.command(
@@ -291,19 +297,9 @@ class Spoilers(
         assert interaction.guild is not None  # noqa: S101 - guild_only
         code = await read_episode(self.bot, interaction.guild.id, episode, example=EX_ROLE)
         example = EX_ROLE.replace("{code}", str(code))
-        if role.is_default() or role.managed:
-            raise UserError(
-                f"{role.mention} can't be handed out. Pick or create a plain role.", example=example
-            )
-        me = interaction.guild.me
-        if not me.guild_permissions.manage_roles:
+        await ensure_label_role(self.bot, role, moderator=interaction.user, example=example)
+        if not interaction.guild.me.guild_permissions.manage_roles:
             raise BotMissingPermissions("this server", ["Manage Roles"], example=example)
-        if role >= me.top_role:
-            raise UserError(
-                f"I can't hand out {role.mention}: it is above my highest role. Drag my role above it in "
-                "Server Settings > Roles.",
-                example=example,
-            )
         await self.bot.progress.set_role(interaction.guild.id, code, role.id)
         await interaction.response.send_message(
             f"\N{WHITE HEAVY CHECK MARK} Members who set their progress to {code} or later get {role.mention}. "
@@ -332,7 +328,7 @@ class Spoilers(
         if not found:
             raise UserError("There are no progress roles yet.", example=EX_ROLE.replace("{code}", "S2E3"))
         await interaction.response.send_message(
-            "\n".join(f"**{r.episode}**: <@&{r.role_id}>" for r in found), ephemeral=True
+            fit_lines([f"**{r.episode}**: <@&{r.role_id}>" for r in found], CONTENT_MAX), ephemeral=True
         )
 
     # -- autocomplete ------------------------------------------------------------------------------

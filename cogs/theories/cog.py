@@ -20,8 +20,8 @@ from bot.spoilers import (
     ensure_title_safe,
     hidden_notice,
     is_ahead,
-    is_fresh,
     member_progress,
+    member_text_chunks,
     spoiler_chunks,
 )
 from bot.text import clean_title, escape
@@ -261,7 +261,13 @@ class Theories(
             self.bot, interaction.guild.id, episode, example="/theory new episode:{code}"
         )
         await self.destination(interaction.guild)
-        await interaction.response.send_modal(TheoryModal(code, self.create_theory))
+        await interaction.response.send_modal(TheoryModal(code, self.create_theory, self.still_open))
+
+    async def still_open(self, interaction: Interaction) -> None:
+        """The new-theory form's re-check at submit time: theories can still be posted."""
+        if interaction.guild is None:
+            raise UserError("Theories only work inside a server.")
+        await self.destination(interaction.guild)
 
     async def create_theory(
         self, interaction: Interaction, code: EpisodeCode, raw_title: str, text: str
@@ -298,12 +304,14 @@ class Theories(
 
     async def post(self, theory: Theory, channel: Destination) -> tuple[discord.Thread, int]:
         """Create the thread (or forum post) and post the theory with its vote buttons."""
-        fresh = await is_fresh(self.bot, theory.guild_id, theory.episode)
         head = render.header(theory)
-        chunks = (
-            spoiler_chunks(theory.body, header=head + "Spoilers for recent episodes below:\n")
-            if fresh
-            else render.plain_chunks(theory.body, header=head)
+        chunks = await member_text_chunks(
+            self.bot,
+            theory.guild_id,
+            theory.body,
+            episode=theory.episode,
+            header=head,
+            spoiler_header=head + "Spoilers for recent episodes below:\n",
         )
         name = thread_name(theory.number, theory.title)
         view = vote_view(theory)

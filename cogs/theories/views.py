@@ -13,6 +13,7 @@ import discord
 
 from bot.episodes import EpisodeCode
 from bot.errors import report_error
+from bot.lookup import row_id
 from bot.text import TITLE_MAX
 from bot.ui import Pager, ReportingModal
 
@@ -65,7 +66,7 @@ class VoteButton(
         match: re.Match[str],
         /,
     ) -> VoteButton:
-        return cls(int(match["id"]), PLAUSIBLE if match["choice"] == "p" else DOUBTFUL)
+        return cls(row_id(match["id"]), PLAUSIBLE if match["choice"] == "p" else DOUBTFUL)
 
     async def callback(self, interaction: discord.Interaction[Cliffhanger]) -> None:  # type: ignore[override]
         # discord.py only logs DynamicItem errors, so report them to the member here.
@@ -202,10 +203,20 @@ class TheoryModal(ReportingModal, title="New theory"):
         placeholder="Spoilers are fine here: recent episodes are hidden behind spoiler tags.",
     )
 
-    def __init__(self, episode: EpisodeCode, on_submit: Submit) -> None:
+    def __init__(
+        self,
+        episode: EpisodeCode,
+        on_submit: Submit,
+        still_open: Callable[[discord.Interaction[Any]], Awaitable[None]],
+    ) -> None:
         super().__init__(timeout=1800)
         self.episode = episode
         self._submit = on_submit
+        self._still_open = still_open
+
+    async def recheck(self, interaction: discord.Interaction[Any]) -> None:
+        """Theories may still be posted here (the channel is set, there, and the bot may post)."""
+        await self._still_open(interaction)
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await self._submit(interaction, self.episode, self.theory_title.value, self.text.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -134,3 +135,18 @@ async def run_events(h: Harness) -> None:
 
 
 Check = Callable[[], Awaitable[bool]]
+
+
+def hold_route(h: Harness, method: str, template: str) -> asyncio.Event:
+    """Hold the loopback's answers to one route until the returned event is set (a slow Discord)."""
+    gate = asyncio.Event()
+    for index, (route_method, pattern, handler) in enumerate(h.lb._routes):
+        if route_method == method and pattern.pattern == "^" + template + "$":
+
+            async def held(req: Any, handler: Any = handler) -> Any:
+                await gate.wait()
+                return await handler(req)
+
+            h.lb._routes[index] = (route_method, pattern, held)
+            return gate
+    raise LookupError(f"{method} {template}")

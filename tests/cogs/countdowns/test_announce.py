@@ -407,9 +407,13 @@ async def test_notify_me_explains_every_refusal(harness: Harness) -> None:
     h = harness
     await configure(h)
     bare = await created(h, title="No role", when="in 3 days")
-    high = h.lb.add_role(h.guild, "High", mentionable=True, position=50)
+    high = h.lb.add_role(h.guild, "High", mentionable=True)
     await run_events(h)
     above = await created(h, title="Above", when="in 3 days", role=high)
+    high.position = 50  # dragged above the bot's role after it was picked
+    h.lb.dispatch(
+        "GUILD_ROLE_UPDATE", {"guild_id": str(h.guild.id), "role": high.to_dict()}, guild_id=h.guild.id
+    )
     gone = await created(h, title="Gone", when="in 4 days", role=ping_role(h, "Gone pings"))
     # Cards are posted before the roles change.
     cards = {}
@@ -418,7 +422,7 @@ async def test_notify_me_explains_every_refusal(harness: Harness) -> None:
         assert reply.message is not None
         cards[countdown.id] = reply.message
     reply = await h.alice.click(cards[above.id], "Notify me")
-    assert "I can't hand out" in reply.content and "above my highest role" in reply.content
+    assert "I won't hand out" in reply.content and "not below my highest role" in reply.content
     gone_role = h.guild.role_named("Gone pings")
     del h.guild.roles[gone_role.id]
     h.lb.dispatch(
@@ -451,7 +455,7 @@ async def test_notify_me_explains_every_refusal(harness: Harness) -> None:
     h.lb.set_role_permissions(h.guild.role_named("Fine pings"), discord.Permissions(ban_members=True))
     await run_events(h)
     reply = await h.alice.click(card.message, "Notify me")
-    assert "I won't hand out" in reply.content and "carries permissions" in reply.content
+    assert "I won't hand out" in reply.content and "carries Ban Members" in reply.content
     assert ok_role.id not in h.world.members["alice"].role_ids
     # A card posted while the countdown had a role, pressed after a moderator removed it.
     removed = await h.owner.slash("countdown edit", countdown=str(fine.id), remove_role=True)
@@ -460,3 +464,23 @@ async def test_notify_me_explains_every_refusal(harness: Harness) -> None:
     assert "**Fine** doesn't ping anyone" in reply.content
     assert f"/countdown edit countdown:{fine.id} role:" in reply.content
     assert bare.role_id is None
+
+
+async def test_notify_me_never_hands_out_the_moderator_role(harness: Harness) -> None:
+    """A ping role that became the moderator role would let anyone make themselves a moderator."""
+    h = harness
+    await configure(h)
+    role = ping_role(h, "Severance pings")
+    await run_events(h)
+    countdown = await created(h, title="Premiere", when="in 3 days", role=role)
+    card = await h.alice.slash("countdown show", countdown=str(countdown.id))
+    assert card.message is not None
+    reply = await h.owner.slash("config moderator-role", role=role)
+    assert "\N{WHITE HEAVY CHECK MARK}" in reply.text
+    await run_events(h)
+    pressed = await h.alice.click(card.message, "Notify me")
+    assert pressed.ephemeral and "it is this server's moderator role" in pressed.text, pressed.text
+    assert role.id not in h.world.members["alice"].role_ids
+    again = await h.owner.slash("countdown create", title="Finale", when="in 9 days", role=role)
+    await again.wait_done()
+    assert "it is this server's moderator role" in again.text

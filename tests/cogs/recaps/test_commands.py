@@ -159,3 +159,38 @@ async def test_an_edit_that_grows_posts_more_and_replaces_messages_removed_by_ha
     recap = await recaps(h).get(h.guild.id, EpisodeCode(2, 3))
     assert recap is not None and len(recap.message_ids) == 1 and recap.message_ids[0] != first.id
     assert "Back to short." in h.lb.messages[recap.message_ids[0]].content
+
+
+async def test_an_open_edit_form_rechecks_the_recap_and_the_member_at_submit(harness: Harness) -> None:
+    """Deleted meanwhile: the old text used to be posted again. Demoted meanwhile: a moderator's open
+    form still overwrote a member's recap."""
+    h = harness
+    await severance(h)
+    await write_recap(h, "S2E3", "Alice's recap.", actor=h.alice)
+    form = await h.alice.slash("recap edit", episode="S2E3")
+    assert form.kind == "modal"
+    gone = await h.mod.slash("recap delete", episode="S2E3")
+    await gone.wait_done()
+    before = {m.id for m in h.lb.channel_messages(h.world.spoilers)}
+    done = await h.alice.submit(form, text="Edited after the delete.")
+    assert done.ephemeral and "was deleted while you were editing it" in done.text, done.text
+    assert {m.id for m in h.lb.channel_messages(h.world.spoilers)} == before
+    assert await recaps(h).get(h.guild.id, EpisodeCode(2, 3)) is None
+
+    [posted] = await write_recap(h, "S2E3", "Alice's second recap.", actor=h.alice)
+    form = await h.mod.slash("recap edit", episode="S2E3")
+    assert form.kind == "modal"
+    await h.owner.slash("config moderator-role")  # the Moderators role no longer counts
+    done = await h.mod.submit(form, text="Overwritten by a former moderator.")
+    assert done.ephemeral and "you no longer are either" in done.text, done.text
+    assert "Alice's second recap." in posted.content and not posted.history
+
+
+async def test_editing_a_recap_to_blank_text_is_refused(harness: Harness) -> None:
+    h = harness
+    await severance(h)
+    [posted] = await write_recap(h, "S2E3", "Something happened.")
+    form = await h.mod.slash("recap edit", episode="S2E3")
+    done = await h.mod.submit(form, text=" \n \n ")
+    assert done.ephemeral and "The recap is empty" in done.text, done.text
+    assert "Something happened." in posted.content and not posted.history

@@ -12,7 +12,7 @@ from cogs.theories.views import EDIT_INTERVAL
 from tests.harness import Harness
 from tests.loopback import Actor, Channel, Message
 from tests.loopback.actor import Reply
-from tests.support import until
+from tests.support import until, visible_outside_spoilers
 
 
 def cog(h: Harness) -> Any:
@@ -462,3 +462,48 @@ async def test_a_theory_that_cannot_be_posted_leaves_no_thread_and_no_row(harnes
     assert not any(c.is_thread for c in h.lb.channels.values())
     retried = await new_theory(h, h.alice)
     assert "Theory **#1**" in retried.text
+
+
+async def test_odd_numbers_for_a_theory_get_a_clear_answer(harness: Harness) -> None:
+    """ "²".isdigit() is true and int("²") raises; a vote id past SQLite's integers overflowed."""
+    h = harness
+    await configure(h)
+    await new_theory(h, h.alice)
+    reply = await h.bob.slash("theory show", theory="\u00b2")
+    assert reply.ephemeral and "No theory in this server matches" in reply.text, reply.text
+    message = vote_message(h)
+    forged = h.lb.seed_bot_message(
+        h.lb.channels[message.channel_id],
+        {
+            "content": "forged",
+            "components": [
+                {
+                    "type": 1,
+                    "components": [
+                        {"type": 2, "style": 1, "label": "Vote", "custom_id": f"theory:vote:{'9' * 19}:p"}
+                    ],
+                }
+            ],
+        },
+    )
+    clicked = await h.bob.click(forged, "Vote")
+    assert clicked.ephemeral and "This theory no longer exists" in clicked.text, clicked.text
+
+
+async def test_a_theory_on_an_old_episode_hides_a_fresh_spoiler_word_in_its_body(harness: Harness) -> None:
+    """Text the bot posts for a member is checked against the fresh words when it is posted."""
+    h = harness
+    await configure(h)
+    t = int(h.clock.now())
+    await h.bot.episodes.upsert(
+        h.guild.id, [(EpisodeCode(1, 9), None, t - 60 * 86400), (EpisodeCode(2, 3), None, t - 86400)]
+    )
+    await h.bot.spoiler_words.add_word(h.guild.id, EpisodeCode(2, 3), "Reghabi", h.owner.id)
+    leaky = await new_theory(h, h.alice, title="The badge", text="It was R\u0435ghabi all along.")
+    assert "\N{WHITE HEAVY CHECK MARK}" in leaky.text, leaky.text
+    plain = await new_theory(h, h.bob, title="The goats", text="The goats are for the baby.")
+    assert "\N{WHITE HEAVY CHECK MARK}" in plain.text, plain.text
+    first, second = vote_message(h, 1), vote_message(h, 2)
+    assert "ghabi" not in visible_outside_spoilers(first.content), first.content
+    assert "||" in first.content
+    assert "The goats are for the baby." in second.content and "||" not in second.content
