@@ -1,4 +1,10 @@
-"""Scheduled events: creating, editing and deleting them, with Manage Events and Discord's time rules."""
+"""Scheduled events: creating, editing and deleting them, with Discord's permissions and time rules.
+
+Permissions since 2026-02-23 (change log 2025-11-24, "Permission Changes Going into Effect February
+2026"): creating an event needs Create Events (`1 << 44`); Manage Events alone no longer does. Create
+Events also lets the creator edit and delete the events it made; other people's events need Manage
+Events.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,10 @@ from .core import (
 from .gateway import Gateway
 from .state import (
     Guild,
+    Member,
     ScheduledEvent,
+    User,
+    iso,
 )
 
 
@@ -27,10 +36,37 @@ class Events(Gateway):
     async def handle_list_events(self, req: Request) -> Any:
         return [e.to_dict() for e in self._guild(req.params["guild"]).events.values()]
 
+    def add_event(
+        self,
+        guild: Guild,
+        name: str,
+        *,
+        start: float,
+        creator: Member | User,
+        end: float | None = None,
+        status: int = 1,
+    ) -> ScheduledEvent:
+        """An external event someone else (a moderator, another bot) created in the server."""
+        user = creator.user if isinstance(creator, Member) else creator
+        event = ScheduledEvent(
+            self.ids.next(),
+            guild.id,
+            name,
+            iso(start),
+            iso(end if end is not None else start + 3600),
+            3,
+            status=status,
+            location="Somewhere",
+            creator_id=user.id,
+        )
+        guild.events[event.id] = event
+        self.dispatch("GUILD_SCHEDULED_EVENT_CREATE", event.to_dict(), guild_id=guild.id)
+        return event
+
     @route("POST", "/guilds/{guild}/scheduled-events")
     async def handle_create_event(self, req: Request) -> Any:
         guild = self._guild(req.params["guild"])
-        self._require_events(guild)
+        self._require_guild(guild, P.CREATE_EVENTS)
         body = req.body or {}
         _check_event(body, creating=True, now=self.clock())
         event = ScheduledEvent(
@@ -57,8 +93,8 @@ class Events(Gateway):
     @route("PATCH", "/guilds/{guild}/scheduled-events/{event}")
     async def handle_edit_event(self, req: Request) -> Any:
         guild = self._guild(req.params["guild"])
-        self._require_events(guild)
         event = self._event(req.params["guild"], req.params["event"])
+        self._require_event_change(guild, event)
         body = req.body or {}
         _check_event({**event.to_dict(), **body}, creating=False, now=self.clock())
         for key in ("name", "description", "scheduled_start_time", "scheduled_end_time"):
@@ -74,15 +110,18 @@ class Events(Gateway):
     @route("DELETE", "/guilds/{guild}/scheduled-events/{event}")
     async def handle_delete_event(self, req: Request) -> Any:
         guild = self._guild(req.params["guild"])
-        self._require_events(guild)
         event = self._event(req.params["guild"], req.params["event"])
+        self._require_event_change(guild, event)
         del guild.events[event.id]
         self.dispatch("GUILD_SCHEDULED_EVENT_DELETE", event.to_dict(), guild_id=guild.id)
         return None
 
-    def _require_events(self, guild: Guild) -> None:
+    def _require_event_change(self, guild: Guild, event: ScheduledEvent) -> None:
+        """Editing or deleting: the bot's own events with Create Events or Manage Events, anyone
+        else's with Manage Events only."""
         have = guild.base_permissions(self.bot_user.id)
-        if not have & (P.MANAGE_EVENTS | P.CREATE_EVENTS):
+        own = event.creator_id == self.bot_user.id
+        if not have & (P.MANAGE_EVENTS | (P.CREATE_EVENTS if own else 0)):
             raise missing_permissions()
 
     def _event(self, guild_id: str, event_id: str) -> ScheduledEvent:
