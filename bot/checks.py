@@ -51,6 +51,10 @@ PERMISSION_NAMES: dict[str, str] = {
     "manage_events": "Manage Events",
     "create_events": "Create Events",
     "create_public_threads": "Create Public Threads",
+    "create_private_threads": "Create Private Threads",
+    "pin_messages": "Pin Messages",
+    "create_expressions": "Create Expressions",
+    "bypass_slowmode": "Bypass Slowmode",
     "mention_everyone": "Mention @everyone, @here, and All Roles",
     "add_reactions": "Add Reactions",
     "use_external_emojis": "Use External Emoji",
@@ -73,7 +77,7 @@ INVITE_PERMISSIONS = discord.Permissions(
     read_message_history=True,  # edit its own recap and vote messages
     manage_messages=True,  # the optional spoiler guard removes leaked messages
     manage_roles=True,  # "Notify me" ping roles and watch-progress roles
-    manage_events=True,  # Discord scheduled events for premieres
+    create_events=True,  # a Discord scheduled event per premiere; it moves and removes only its own
     manage_channels=True,  # Open/Confirmed/Debunked tags on a theory forum
 )
 

@@ -34,13 +34,25 @@ class EventMirror:
         self.store = store
 
     @staticmethod
-    def allowed(guild: discord.Guild) -> bool:
+    def can_create(guild: discord.Guild) -> bool:
+        """Since 2026-02-23 Discord wants Create Events to create one; Manage Events alone won't do."""
+        return guild.me.guild_permissions.create_events
+
+    @staticmethod
+    def can_change(guild: discord.Guild) -> bool:
+        """Moving or removing an event the bot made: Create Events covers its own, as does Manage Events."""
         perms = guild.me.guild_permissions
-        return perms.manage_events or perms.create_events
+        return perms.create_events or perms.manage_events
 
     @staticmethod
     def missing_note(action: str = "No Discord event") -> str:
-        return f"{action}: I'm missing **Manage Events** (Server Settings > Roles > my role)."
+        return f"{action}: I'm missing **Create Events** (Server Settings > Roles > my role)."
+
+    def refused_note(self, action: str, exc: discord.HTTPException) -> str:
+        """Discord's refusal in words: a missing permission by name, anything else with its code."""
+        if isinstance(exc, discord.Forbidden):
+            return self.missing_note(action)
+        return f"{action}: {describe_http_error(exc)}."
 
     async def create(
         self, guild: discord.Guild, countdown: Countdown, *, location: str, description: str, now: float
@@ -48,7 +60,7 @@ class EventMirror:
         """Make the event; returns the countdown with its event id, and a note when it was skipped."""
         if countdown.release_at <= now + MIN_LEAD:
             return countdown, None
-        if not self.allowed(guild):
+        if not self.can_create(guild):
             return countdown, self.missing_note()
         try:
             event = await guild.create_scheduled_event(
@@ -63,7 +75,7 @@ class EventMirror:
             )
         except discord.HTTPException as exc:
             log.warning("could not create an event for countdown %s: %s", countdown.id, exc)
-            return countdown, f"The Discord event wasn't created: {describe_http_error(exc)}."
+            return countdown, self.refused_note("The Discord event wasn't created", exc)
         updated = await self.store.update(countdown.guild_id, countdown.id, int(now), event_id=event.id)
         return updated or countdown, None
 
@@ -73,7 +85,7 @@ class EventMirror:
         """Move or rename the event (creating it if it was deleted by hand or never made)."""
         if countdown.event_id is None:
             return await self.create(guild, countdown, location=location, description=description, now=now)
-        if not self.allowed(guild):
+        if not self.can_change(guild):
             return countdown, self.missing_note("The Discord event wasn't updated")
         try:
             event = await guild.fetch_scheduled_event(countdown.event_id)
@@ -92,14 +104,14 @@ class EventMirror:
             )
         except discord.HTTPException as exc:
             log.warning("could not update the event of countdown %s: %s", countdown.id, exc)
-            return countdown, f"The Discord event wasn't updated: {describe_http_error(exc)}."
+            return countdown, self.refused_note("The Discord event wasn't updated", exc)
         return countdown, None
 
     async def delete(self, guild: discord.Guild, countdown: Countdown) -> str | None:
         """Delete the event with the countdown; a note if it has to be deleted by hand."""
         if countdown.event_id is None:
             return None
-        if not self.allowed(guild):
+        if not self.can_change(guild):
             return self.missing_note("Its Discord event is still there") + " Delete it by hand."
         try:
             event = await guild.fetch_scheduled_event(countdown.event_id)

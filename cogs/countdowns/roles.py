@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 RISKY_PERMISSIONS = discord.Permissions.elevated() | discord.Permissions(
     mention_everyone=True,
     manage_events=True,
+    # Split from the powers above (Discord change log 2025-11-24): each is still power to hand out.
+    create_events=True,
+    create_expressions=True,
+    pin_messages=True,
     manage_nicknames=True,
     view_audit_log=True,
     move_members=True,
