@@ -271,16 +271,26 @@ class Actor:
         """Run `/path` with options in channel `where` (default: the actor's channel), as Discord
         would deliver it; returns once the bot answered."""
         data = self._build(path, options)
+        self._ensure_shown(path, where or self.channel)
         inter = self.lb.new_interaction(
             type=2, guild=self.guild, channel=where or self.channel, member=self.member, data=data
         )
         return await self._answered(inter, f"/{path}", allow_expired)
+
+    def _ensure_shown(self, path: str, channel: Channel) -> None:
+        """Discord neither shows nor delivers a command the member may not use (its default
+        permissions, or the server's command permission overrides)."""
+        top, _, _ = self.find_command(path)
+        hidden = self.lb.command_hidden(self.guild, self.member, channel, top)
+        if hidden is not None:
+            raise ClientRefused(hidden)
 
     async def autocomplete(
         self, path: str, focused: str, *, where: Channel | None = None, **options: Any
     ) -> list[dict[str, Any]]:
         """The choices the bot offers while `focused` holds the typed text (pass it in options)."""
         data = self._build(path, options, focused=focused)
+        self._ensure_shown(path, where or self.channel)
         data["type"] = 1
         inter = self.lb.new_interaction(
             type=4, guild=self.guild, channel=where or self.channel, member=self.member, data=data
