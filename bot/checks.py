@@ -1,9 +1,11 @@
 """Run-time permission checks: who may run moderator commands, and what the bot may do where.
 
 The one way to make a command moderators-only is `@moderator_only()` on it: it runs when the command
-does, whatever a server's command permission overrides say (`default_permissions` on a group is only
-a hint admins can change). A button that finishes a moderator command (the delete confirmation)
-calls `ensure_moderator` itself, because views have no check decorator.
+does, whatever a server's command permission overrides say. No command carries `default_permissions`:
+Discord would hide such a command from the moderator role set with /config moderator-role until an
+admin added an override in Server Settings > Integrations (see the README, Commands). A button that
+finishes a moderator command (the delete confirmation) calls `ensure_moderator` itself, because views
+have no check decorator.
 """
 
 from __future__ import annotations
