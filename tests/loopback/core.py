@@ -133,7 +133,7 @@ class LoopbackCore:
         guilds_per_shard: int = 1000,
         max_guilds_per_shard: int = 2500,
     ) -> None:
-        self.ids = Snowflakes()
+        self.ids = Snowflakes(self.now)
         # Sharding, as Discord does it: GET /gateway/bot recommends one shard per `guilds_per_shard`
         # guilds, an IDENTIFY whose shard would hold more than `max_guilds_per_shard` is closed with
         # 4011, and bots below large-bot sharding get `max_concurrency` 1. Tests lower the first two
@@ -179,6 +179,10 @@ class LoopbackCore:
             (method, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"), handler)
             for (method, template), handler in found.items()
         ]
+
+    def now(self) -> float:
+        """Discord's time: `clock`, which a test may point elsewhere after construction."""
+        return self.clock()
 
     # ==========================================================================================
     # lifecycle

@@ -1,0 +1,53 @@
+"""The loopback's messages refuse what Discord refuses: edits of hour-old messages past the cap."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.harness import World
+from tests.loopback import LoopbackDiscord
+from tests.loopback.messages import OLD_EDIT_WINDOW, created_at
+
+HOUR = 3600.0
+
+
+class Clock:
+    """Discord's clock, moved by hand."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+
+async def test_edits_of_hour_old_messages_stop_at_the_cap_with_30046_on_discords_clock(
+    loopback: LoopbackDiscord, world: World, http: Any
+) -> None:
+    clock = Clock()
+    loopback.clock = clock.now
+    path = f"/channels/{world.general.id}/messages"
+    old = (await http("POST", path, {"content": "votes: 0"}))[1]
+    clock.offset += 2 * HOUR  # two hours later on Discord's clock, not the wall's
+    fresh = (await http("POST", path, {"content": "new"}))[1]
+    assert created_at(int(fresh["id"])) - created_at(int(old["id"])) >= 2 * HOUR  # ids follow the clock
+    for n in range(loopback.old_edit_limit):
+        assert (await http("PATCH", f"{path}/{old['id']}", {"content": f"votes: {n + 1}"}))[0] == 200
+    status, data = await http("PATCH", f"{path}/{old['id']}", {"content": "votes: 99"})
+    assert (status, data["code"]) == (429, 30046)
+    assert "retry_after" not in data  # not a bucket discord.py could wait out
+    assert loopback.messages[int(old["id"])].content == f"votes: {loopback.old_edit_limit}"
+    # A message younger than an hour is not counted, even in the same channel.
+    assert (await http("PATCH", f"{path}/{fresh['id']}", {"content": "edited"}))[0] == 200
+    # Another channel has its own count.
+    spoilers = f"/channels/{world.spoilers.id}/messages"
+    other = (await http("POST", spoilers, {"content": "x"}))[1]
+    clock.offset += 2 * HOUR
+    assert (await http("PATCH", f"{spoilers}/{other['id']}", {"content": "y"}))[0] == 200
+    # The window rolls on: within the hour of the first edits still refused, after it allowed again.
+    clock.offset = 2 * HOUR + OLD_EDIT_WINDOW - 60
+    assert (await http("PATCH", f"{path}/{old['id']}", {"content": "votes: 6"}))[0] == 429
+    clock.offset = 2 * HOUR + OLD_EDIT_WINDOW + 1
+    assert (await http("PATCH", f"{path}/{old['id']}", {"content": "votes: 6"}))[0] == 200
+    assert loopback.old_edits_refused == 2
