@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -315,7 +314,7 @@ class Messages(Gateway):
         if nonce is not None and body.get("enforce_nonce"):
             key = (channel.id, self.bot_user.id, str(nonce))
             seen = self.nonces.get(key)
-            if seen is not None and time.monotonic() - seen[1] < self.nonce_window:
+            if seen is not None and self.clock() - seen[1] < self.nonce_window:
                 existing = self.messages.get(seen[0])
                 if existing is not None:
                     self.nonce_hits += 1
@@ -323,7 +322,7 @@ class Messages(Gateway):
         self._unarchive_for_send(channel)
         message = self._store_message(channel, self.bot_user, body)
         if nonce is not None and body.get("enforce_nonce"):
-            self.nonces[(channel.id, self.bot_user.id, str(nonce))] = (message.id, time.monotonic())
+            self.nonces[(channel.id, self.bot_user.id, str(nonce))] = (message.id, self.clock())
         return message.to_dict()
 
     @route("GET", "/channels/{channel}/messages/{message}")

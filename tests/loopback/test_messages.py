@@ -51,3 +51,24 @@ async def test_edits_of_hour_old_messages_stop_at_the_cap_with_30046_on_discords
     clock.offset = 2 * HOUR + OLD_EDIT_WINDOW + 1
     assert (await http("PATCH", f"{path}/{old['id']}", {"content": "votes: 6"}))[0] == 200
     assert loopback.old_edits_refused == 2
+
+
+async def test_a_repeated_nonce_is_dropped_only_within_the_window_on_discords_clock(
+    loopback: LoopbackDiscord, world: World, http: Any
+) -> None:
+    assert loopback.nonce_window == 120  # Discord: "the past few minutes"; the loopback takes two
+    clock = Clock()
+    loopback.clock = clock.now
+    path = f"/channels/{world.general.id}/messages"
+    body = {"content": "premiere!", "nonce": "ch7", "enforce_nonce": True}
+    first = (await http("POST", path, body))[1]
+    clock.offset += loopback.nonce_window - 1
+    assert (await http("POST", path, body))[1]["id"] == first["id"]
+    assert loopback.nonce_hits == 1
+    clock.offset += 2  # past the window, counted from the first send: Discord has forgotten the nonce
+    again = (await http("POST", path, body))[1]
+    assert again["id"] != first["id"]
+    assert [m.content for m in loopback.bot_messages(world.general)] == ["premiere!", "premiere!"]
+    loopback.nonce_window = 600  # configurable
+    clock.offset += 500
+    assert (await http("POST", path, body))[1]["id"] == again["id"]
