@@ -101,7 +101,7 @@ class Reply:
     def text(self) -> str:
         """Everything the member can read in the response, followups included."""
         parts = [self.message.text] if self.message else []
-        parts.extend(m.text for m in self.followups if not m.deleted)
+        parts.extend(m.text for m in self.followups if not m.deleted and m is not self.message)
         return "\n".join(parts)
 
     @property

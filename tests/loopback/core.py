@@ -54,6 +54,11 @@ def missing_permissions() -> DiscordError:
     return DiscordError(403, 50013, "Missing Permissions")
 
 
+def thread_locked() -> DiscordError:
+    """Sending, editing, renaming or retagging in a locked thread without Manage Threads."""
+    return DiscordError(400, 160005, "Thread is locked")
+
+
 def invalid_form(field_name: str, message: str) -> DiscordError:
     return DiscordError(
         400,

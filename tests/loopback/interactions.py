@@ -208,6 +208,20 @@ class Interactions(Messages):
         if inter.response_type is None:
             raise DiscordError(404, 10015, "Unknown Webhook")
         body = req.body or {}
+        original = inter.original
+        if (
+            inter.response_type == 5
+            and original is not None
+            and original.flags & 128
+            and not original.deleted
+        ):
+            # After a deferral, the first followup replaces the "thinking" message: it is the response,
+            # public or ephemeral as the deferral was, whatever this request's flags say.
+            flags = int(body.get("flags") or 0) & ~64
+            self._edit_message(original, {**body, "flags": flags})
+            inter.followups.append(original)
+            inter.changed.set()
+            return original.to_dict()
         ephemeral = bool(int(body.get("flags") or 0) & 64)
         channel = self.channels.get(inter.channel_id)
         if channel is not None and not ephemeral:

@@ -14,6 +14,7 @@ from .core import (
     DiscordError,
     Request,
     route,
+    thread_locked,
 )
 from .gateway import Gateway
 from .state import (
@@ -306,9 +307,11 @@ class Messages(Gateway):
         if channel.type in (ChannelType.FORUM, ChannelType.CATEGORY):
             raise DiscordError(400, 50008, "Cannot send messages in a non-text channel")
         self._require(channel, P.SEND_IN_THREADS if channel.is_thread else P.SEND_MESSAGES)
-        if not (
-            body.get("content") or body.get("embeds") or body.get("components") or body.get("sticker_ids")
-        ):
+        if channel.locked and not self._bot_perms(channel) & P.MANAGE_THREADS:
+            raise thread_locked()
+        # Without Embed Links the embeds are dropped, and a message that was only embeds is empty.
+        embeds = body.get("embeds") if self._bot_perms(channel) & P.EMBED_LINKS else None
+        if not (body.get("content") or embeds or body.get("components") or body.get("sticker_ids")):
             raise DiscordError(400, 50006, "Cannot send an empty message")
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
@@ -338,6 +341,8 @@ class Messages(Gateway):
         message = self._message(channel, req.params["message"])
         if message.author.id != self.bot_user.id or message.webhook_id is not None:
             raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
+        if channel.locked and not self._bot_perms(channel) & P.MANAGE_THREADS:
+            raise thread_locked()
         if channel.is_thread and channel.archived:
             raise DiscordError(400, 50083, "Thread is archived")
         self._count_old_edit(channel, message)

@@ -72,3 +72,22 @@ async def test_a_repeated_nonce_is_dropped_only_within_the_window_on_discords_cl
     loopback.nonce_window = 600  # configurable
     clock.offset += 500
     assert (await http("POST", path, body))[1]["id"] == again["id"]
+
+
+async def test_a_message_of_only_embeds_without_embed_links_is_refused_not_stored_empty(
+    loopback: LoopbackDiscord, world: World, http: Any
+) -> None:
+    import discord
+
+    loopback.set_overwrite(
+        world.general, loopback.bot_role(world.guild), deny=discord.Permissions(embed_links=True)
+    )
+    path = f"/channels/{world.general.id}/messages"
+    status, data = await http("POST", path, {"embeds": [{"title": "Premiere", "description": "in 1 hour"}]})
+    assert (status, data["code"]) == (400, 50006)
+    assert loopback.bot_messages(world.general) == []
+    # With content beside them, the embeds are dropped and the content is posted.
+    status, data = await http(
+        "POST", path, {"content": "Premiere in 1 hour", "embeds": [{"title": "Premiere"}]}
+    )
+    assert status == 200 and data["embeds"] == []
