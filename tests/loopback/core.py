@@ -8,8 +8,10 @@ of the assembled class (see server.py), so adding an endpoint touches only its r
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import random
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -165,6 +167,12 @@ class LoopbackCore:
         self.requests: list[RequestRecord] = []
         self.violations: list[str] = []
         self.faults: list[Fault] = []
+        # Latency mode: each REST request takes a round trip of `latency` seconds (low, high), drawn
+        # uniformly: half on the way in, half on the way back, as over the internet; and an
+        # interaction reaches the bot half a round trip after Discord made it (its 3 s deadline starts
+        # at Discord). None: answers in microseconds, as a loopback does.
+        self.latency: tuple[float, float] | None = None
+        self.rng = random.Random(17)
         self.limits: DiscordLimits | None = DiscordLimits() if realistic_limits else None
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -269,7 +277,21 @@ class LoopbackCore:
                 return fault
         return None
 
+    def one_way(self) -> float:
+        """Half a round trip in latency mode (0 without)."""
+        return self.rng.uniform(*self.latency) / 2 if self.latency else 0.0
+
     async def _rest(self, request: web.Request) -> web.Response:
+        delay = self.one_way()
+        if delay:
+            await asyncio.sleep(delay)  # the request on its way to Discord
+        response = await self._rest_now(request)
+        delay = self.one_way()
+        if delay:
+            await asyncio.sleep(delay)  # and the answer on its way back
+        return response
+
+    async def _rest_now(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
         method = request.method
         body: Any = None

@@ -104,8 +104,13 @@ class Interactions(Messages):
             message_id=message.id if message else None,
         )
         self.interactions[token] = inter
-        self.dispatch("INTERACTION_CREATE", payload, guild_id=guild.id)
-        asyncio.get_running_loop().call_later(self.interaction_deadline, self._expire, inter)
+        loop = asyncio.get_running_loop()
+        delay = self.one_way()
+        if delay:  # on its way to the bot; the deadline runs from now all the same
+            loop.call_later(delay, lambda: self.dispatch("INTERACTION_CREATE", payload, guild_id=guild.id))
+        else:
+            self.dispatch("INTERACTION_CREATE", payload, guild_id=guild.id)
+        loop.call_later(self.interaction_deadline, self._expire, inter)
         return inter
 
     def _expire(self, inter: Interaction) -> None:
