@@ -327,7 +327,15 @@ class Actor:
         data = {"custom_id": comp["custom_id"], "component_type": comp["type"], "values": values}
         return await self._component(message, data, allow_expired)
 
+    async def _human_moment(self) -> None:
+        """In latency mode, a member takes longer than a round trip to read a form or a message and
+        act on it; the bot has had the answer to what it sent by then (discord.py registers a view or
+        a modal only once Discord accepted it)."""
+        if self.lb.latency is not None:
+            await asyncio.sleep(self.lb.latency[1])
+
     async def _component(self, message: Message, data: dict[str, Any], allow_expired: bool) -> Reply:
+        await self._human_moment()
         channel = self.lb.channels[message.channel_id]
         if message.ephemeral_for is not None and message.ephemeral_for != self.id:
             raise ClientRefused("members cannot click another member's ephemeral message")
@@ -374,6 +382,7 @@ class Actor:
         source = modal_reply.interaction
         channel = self.lb.channels[source.channel_id]
         data = {"custom_id": modal["custom_id"], "components": components}
+        await self._human_moment()
         message = self.lb.messages.get(source.message_id) if source.message_id else None
         inter = self.lb.new_interaction(
             type=5, guild=self.guild, channel=channel, member=self.member, data=data, message=message
