@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 from discord import app_commands
@@ -55,193 +56,71 @@ async def finished(reply: Reply) -> Reply:
     return reply
 
 
-# -- /config and /about ------------------------------------------------------------------------------
-@scenario("config show")
-async def _config_show(h: Harness) -> Reply:
+Setup = Callable[[Harness], Awaitable[object]]
+
+
+def simple(path: str, setup: Setup, who: str, **options: Any) -> None:
+    """A scenario that sets the server up, then runs one command: option values may be functions of
+    the harness (a channel or role of its world)."""
+
+    async def run(h: Harness) -> Reply:
+        await setup(h)
+        values = {name: value(h) if callable(value) else value for name, value in options.items()}
+        async with slow(h):
+            return await finished(await h.actor(who).slash(path, **values))
+
+    SCENARIOS[path] = run
+
+
+async def nothing(h: Harness) -> None:
+    return None
+
+
+async def a_countdown(h: Harness) -> None:
+    """Announcements set up, and countdown #1 with a ping role of its own."""
     await configure_countdowns(h)
-    async with slow(h):
-        return await h.owner.slash("config show")
+    await created(h, title="Premiere", when="in 3 days", make_role=True)
 
 
-@scenario("config timezone")
-async def _config_timezone(h: Harness) -> Reply:
-    async with slow(h):
-        return await h.owner.slash("config timezone", zone="Europe/London")
-
-
-@scenario("config show-name")
-async def _config_show_name(h: Harness) -> Reply:
-    async with slow(h):
-        return await h.owner.slash("config show-name", name="Severance")
-
-
-@scenario("config moderator-role")
-async def _config_moderator_role(h: Harness) -> Reply:
-    async with slow(h):
-        return await h.owner.slash("config moderator-role", role=h.world.mod_role)
-
-
-@scenario("config announcements")
-async def _config_announcements(h: Harness) -> Reply:
-    async with slow(h):
-        return await h.owner.slash("config announcements", channel=h.world.announcements)
-
-
-@scenario("config theories")
-async def _config_theories(h: Harness) -> Reply:
-    async with slow(h):  # a forum: the bot creates its Open/Confirmed/Debunked tags
-        return await finished(await h.owner.slash("config theories", channel=h.world.theories))
-
-
-@scenario("about")
-async def _about(h: Harness) -> Reply:
-    async with slow(h):
-        return await h.alice.slash("about")
-
-
-# -- /countdown --------------------------------------------------------------------------------------
-async def a_countdown(h: Harness) -> int:
-    await configure_countdowns(h)
-    return (await created(h, title="Premiere", when="in 3 days", make_role=True)).id
-
-
-@scenario("countdown next")
-async def _countdown_next(h: Harness) -> Reply:
-    await a_countdown(h)
-    async with slow(h):
-        return await h.alice.slash("countdown next")
-
-
-@scenario("countdown show")
-async def _countdown_show(h: Harness) -> Reply:
-    number = await a_countdown(h)
-    async with slow(h):
-        return await h.alice.slash("countdown show", countdown=str(number))
-
-
-@scenario("countdown list")
-async def _countdown_list(h: Harness) -> Reply:
-    await a_countdown(h)
-    async with slow(h):
-        return await h.alice.slash("countdown list")
-
-
-@scenario("countdown create")
-async def _countdown_create(h: Harness) -> Reply:
-    await configure_countdowns(h)
-    async with slow(h):  # a new ping role and a Discord event, each a request
-        return await finished(
-            await h.owner.slash("countdown create", title="Premiere", when="in 3 days", make_role=True)
-        )
-
-
-@scenario("countdown edit")
-async def _countdown_edit(h: Harness) -> Reply:
-    number = await a_countdown(h)
-    async with slow(h):
-        return await finished(
-            await h.owner.slash("countdown edit", countdown=str(number), title="Finale", when="in 4 days")
-        )
-
-
-@scenario("countdown delete")
-async def _countdown_delete(h: Harness) -> Reply:
-    number = await a_countdown(h)
-    async with slow(h):
-        ask = await h.owner.slash("countdown delete", countdown=str(number))
-        assert ask.message is not None
-        await h.owner.click(ask.message, "Delete")
-        await until(lambda: "Deleted" in (ask.message.content if ask.message else ""), 30, "the delete")
-    return ask
-
-
-@scenario("countdown status")
-async def _countdown_status(h: Harness) -> Reply:
-    number = await a_countdown(h)
-    async with slow(h):
-        return await h.owner.slash("countdown status", countdown=str(number))
-
-
-@scenario("countdown season")
-async def _countdown_season(h: Harness) -> Reply:
-    await configure_countdowns(h)
-    async with slow(h):  # one event per episode
-        return await finished(
-            await h.owner.slash("countdown season", season=3, first="in 2 days", episodes=4)
-        )
-
-
-@scenario("countdown import")
-async def _countdown_import(h: Harness) -> Reply:
-    await configure_countdowns(h)
-    async with slow(h):
-        return await finished(await h.owner.slash("countdown import", pack="severance"))
-
-
-# -- /spoilers ---------------------------------------------------------------------------------------
-@scenario("spoilers channel add")
-async def _spoilers_channel_add(h: Harness) -> Reply:
+async def show_unset(h: Harness) -> None:
     await severance(h, spoiler_channel=False)
-    async with slow(h):
-        return await h.mod.slash("spoilers channel add", channel=h.world.spoilers)
 
 
-@scenario("spoilers channel remove")
-async def _spoilers_channel_remove(h: Harness) -> Reply:
-    await severance(h)
-    async with slow(h):
-        return await h.mod.slash("spoilers channel remove", channel=h.world.spoilers)
-
-
-@scenario("spoilers channel list")
-async def _spoilers_channel_list(h: Harness) -> Reply:
-    await severance(h)
-    async with slow(h):
-        return await h.mod.slash("spoilers channel list")
-
-
-@scenario("spoilers window")
-async def _spoilers_window(h: Harness) -> Reply:
-    await severance(h)
-    async with slow(h):
-        return await h.mod.slash("spoilers window", length="36 hours")
-
-
-@scenario("spoilers words add")
-async def _spoilers_words_add(h: Harness) -> Reply:
-    await severance(h)
-    async with slow(h):
-        return await h.mod.slash("spoilers words add", episode="S2E3", word="Reghabi")
-
-
-@scenario("spoilers words remove")
-async def _spoilers_words_remove(h: Harness) -> Reply:
+async def a_spoiler_word(h: Harness) -> None:
     await severance(h)
     await h.mod.slash("spoilers words add", episode="S2E3", word="Reghabi")
-    async with slow(h):
-        return await h.mod.slash("spoilers words remove", episode="S2E3", word="Reghabi")
 
 
-@scenario("spoilers words list")
-async def _spoilers_words_list(h: Harness) -> Reply:
+async def a_new_role(h: Harness) -> None:
     await severance(h)
-    await h.mod.slash("spoilers words add", episode="S2E3", word="Reghabi")
-    async with slow(h):
-        return await h.mod.slash("spoilers words list")
+    h.lb.add_role(h.guild, "Watched S2E3")
+    await h.settle()
 
 
-@scenario("spoilers guard on")
-async def _spoilers_guard_on(h: Harness) -> Reply:
+async def a_progress_role(h: Harness) -> None:
+    await a_new_role(h)
+    await h.mod.slash("spoilers roles set", episode="S2E3", role=h.guild.role_named("Watched S2E3"))
+
+
+async def a_recap(h: Harness) -> None:
     await severance(h)
-    async with slow(h):  # without the Message Content intent it says how to turn it on
-        return await h.mod.slash("spoilers guard on")
+    await write_recap(h, "S2E3", "Mark meets Reghabi. " * 150, thread=True)
 
 
-@scenario("spoilers guard off")
-async def _spoilers_guard_off(h: Harness) -> Reply:
+async def a_progress(h: Harness) -> None:
     await severance(h)
-    async with slow(h):
-        return await h.mod.slash("spoilers guard off")
+    await h.alice.slash("progress set", episode="S2E3")
+
+
+async def theories_in_the_forum(h: Harness) -> None:
+    await severance(h)
+    await finished(await h.owner.slash("config theories", channel=h.world.theories))
+
+
+async def a_theory(h: Harness) -> None:
+    await theories_in_the_forum(h)
+    modal = await h.alice.slash("theory new", episode="S2E3")
+    await finished(await h.alice.submit(modal, title="Helly is Helena", text="Look at the badge."))
 
 
 async def watched_up_to_roles(h: Harness) -> None:
@@ -259,36 +138,65 @@ async def watched_up_to_roles(h: Harness) -> None:
             assert "\N{WHITE HEAVY CHECK MARK}" in reply.text, reply.text
 
 
-@scenario("spoilers roles set")
-async def _spoilers_roles_set(h: Harness) -> Reply:
-    await severance(h)
-    role = h.lb.add_role(h.guild, "Watched S2E3")
-    await h.settle()
+# /config and /about
+simple("config show", configure_countdowns, "owner")
+simple("config timezone", nothing, "owner", zone="Europe/London")
+simple("config show-name", nothing, "owner", name="Severance")
+simple("config moderator-role", nothing, "owner", role=lambda h: h.world.mod_role)
+simple("config announcements", nothing, "owner", channel=lambda h: h.world.announcements)
+simple("config theories", nothing, "owner", channel=lambda h: h.world.theories)  # it makes forum tags
+simple("about", nothing, "alice")
+# /countdown: create, edit, season and import make roles and Discord events, a request each
+simple("countdown next", a_countdown, "alice")
+simple("countdown show", a_countdown, "alice", countdown="1")
+simple("countdown list", a_countdown, "alice")
+simple("countdown create", configure_countdowns, "owner", title="Premiere", when="in 3 days", make_role=True)
+simple("countdown edit", a_countdown, "owner", countdown="1", title="Finale", when="in 4 days")
+simple("countdown status", a_countdown, "owner", countdown="1")
+simple("countdown season", configure_countdowns, "owner", season=3, first="in 2 days", episodes=4)
+simple("countdown import", configure_countdowns, "owner", pack="severance")
+# /spoilers
+simple("spoilers channel add", show_unset, "mod", channel=lambda h: h.world.spoilers)
+simple("spoilers channel remove", severance, "mod", channel=lambda h: h.world.spoilers)
+simple("spoilers channel list", severance, "mod")
+simple("spoilers window", severance, "mod", length="36 hours")
+simple("spoilers words add", severance, "mod", episode="S2E3", word="Reghabi")
+simple("spoilers words remove", a_spoiler_word, "mod", episode="S2E3", word="Reghabi")
+simple("spoilers words list", a_spoiler_word, "mod")
+simple("spoilers guard on", severance, "mod")  # without the Message Content intent: says how
+simple("spoilers guard off", severance, "mod")
+simple(
+    "spoilers roles set", a_new_role, "mod", episode="S2E3", role=lambda h: h.guild.role_named("Watched S2E3")
+)
+simple("spoilers roles remove", a_progress_role, "mod", episode="S2E3")
+simple("spoilers roles list", a_progress_role, "mod")
+# /recap
+simple("recap read", a_recap, "alice", episode="S2E3")
+simple("recap list", a_recap, "alice")
+simple("recap delete", a_recap, "mod", episode="S2E3")
+# /progress
+simple("progress show", a_progress, "alice")
+# /theory
+simple("theory show", a_theory, "bob", theory="1")
+simple("theory list", a_theory, "bob")
+simple("theory top", a_theory, "bob")
+simple("theory search", a_theory, "bob", text="badge")
+simple("theory leaderboard", a_theory, "bob")
+simple("theory resolve", a_theory, "mod", theory="1", outcome="Confirmed", episode="S2E7", lock=True)
+
+
+# -- scenarios with a form, a button, or roles to wait for --------------------------------------------
+@scenario("countdown delete")
+async def _countdown_delete(h: Harness) -> Reply:
+    await a_countdown(h)
     async with slow(h):
-        return await h.mod.slash("spoilers roles set", episode="S2E3", role=role)
+        ask = await h.owner.slash("countdown delete", countdown="1")
+        assert ask.message is not None
+        await h.owner.click(ask.message, "Delete")
+        await until(lambda: "Deleted" in (ask.message.content if ask.message else ""), 30, "the delete")
+    return ask
 
 
-@scenario("spoilers roles remove")
-async def _spoilers_roles_remove(h: Harness) -> Reply:
-    await severance(h)
-    role = h.lb.add_role(h.guild, "Watched S2E3")
-    await h.settle()
-    await h.mod.slash("spoilers roles set", episode="S2E3", role=role)
-    async with slow(h):
-        return await h.mod.slash("spoilers roles remove", episode="S2E3")
-
-
-@scenario("spoilers roles list")
-async def _spoilers_roles_list(h: Harness) -> Reply:
-    await severance(h)
-    role = h.lb.add_role(h.guild, "Watched S2E3")
-    await h.settle()
-    await h.mod.slash("spoilers roles set", episode="S2E3", role=role)
-    async with slow(h):
-        return await h.mod.slash("spoilers roles list")
-
-
-# -- /recap ------------------------------------------------------------------------------------------
 @scenario("recap write")
 async def _recap_write(h: Harness) -> Reply:
     await severance(h)
@@ -297,40 +205,24 @@ async def _recap_write(h: Harness) -> Reply:
         return await finished(await h.mod.submit(modal, text="Mark meets Reghabi. " * 150))
 
 
-@scenario("recap read")
-async def _recap_read(h: Harness) -> Reply:
-    await severance(h)
-    await write_recap(h, "S2E3", "Mark meets Reghabi. " * 150)
-    async with slow(h):
-        return await h.alice.slash("recap read", episode="S2E3")
-
-
-@scenario("recap list")
-async def _recap_list(h: Harness) -> Reply:
-    await severance(h)
-    await write_recap(h, "S2E3", "Mark meets Reghabi.")
-    async with slow(h):
-        return await h.alice.slash("recap list")
-
-
 @scenario("recap edit")
 async def _recap_edit(h: Harness) -> Reply:
-    await severance(h)
-    await write_recap(h, "S2E3", "Mark meets Reghabi. " * 150, thread=True)
+    await a_recap(h)
     async with slow(h):
         modal = await h.mod.slash("recap edit", episode="S2E3")
         return await finished(await h.mod.submit(modal, text="Mark meets Reghabi again. " * 150))
 
 
-@scenario("recap delete")
-async def _recap_delete(h: Harness) -> Reply:
-    await severance(h)
-    await write_recap(h, "S2E3", "Mark meets Reghabi. " * 150)
-    async with slow(h):
-        return await finished(await h.mod.slash("recap delete", episode="S2E3"))
+@scenario("theory new")
+async def _theory_new(h: Harness) -> Reply:
+    await theories_in_the_forum(h)
+    async with slow(h):  # a forum post with its tags, then the theory's messages
+        modal = await h.alice.slash("theory new", episode="S2E3")
+        return await finished(
+            await h.alice.submit(modal, title="Helly is Helena", text="Look at the badge. " * 200)
+        )
 
 
-# -- /progress ---------------------------------------------------------------------------------------
 @scenario("progress set")
 async def _progress_set(h: Harness) -> Reply:
     await watched_up_to_roles(h)
@@ -338,14 +230,6 @@ async def _progress_set(h: Harness) -> Reply:
         reply = await finished(await h.alice.slash("progress set", episode="S3E10"))
     await until(lambda: len(h.world.members["alice"].role_ids) == 20, what="alice's twenty roles")
     return reply
-
-
-@scenario("progress show")
-async def _progress_show(h: Harness) -> Reply:
-    await severance(h)
-    await h.alice.slash("progress set", episode="S2E3")
-    async with slow(h):
-        return await h.alice.slash("progress show")
 
 
 @scenario("progress clear")
@@ -356,69 +240,6 @@ async def _progress_clear(h: Harness) -> Reply:
         reply = await finished(await h.alice.slash("progress clear"))
     await until(lambda: h.world.members["alice"].role_ids == [], what="alice's roles taken back")
     return reply
-
-
-# -- /theory -----------------------------------------------------------------------------------------
-async def a_theory(h: Harness) -> None:
-    await severance(h)
-    await finished(await h.owner.slash("config theories", channel=h.world.theories))
-    modal = await h.alice.slash("theory new", episode="S2E3")
-    await finished(await h.alice.submit(modal, title="Helly is Helena", text="Look at the badge."))
-
-
-@scenario("theory new")
-async def _theory_new(h: Harness) -> Reply:
-    await severance(h)
-    await finished(await h.owner.slash("config theories", channel=h.world.theories))
-    async with slow(h):  # a forum post with its tags, then the theory's messages
-        modal = await h.alice.slash("theory new", episode="S2E3")
-        return await finished(
-            await h.alice.submit(modal, title="Helly is Helena", text="Look at the badge. " * 200)
-        )
-
-
-@scenario("theory show")
-async def _theory_show(h: Harness) -> Reply:
-    await a_theory(h)
-    async with slow(h):
-        return await h.bob.slash("theory show", theory="1")
-
-
-@scenario("theory list")
-async def _theory_list(h: Harness) -> Reply:
-    await a_theory(h)
-    async with slow(h):
-        return await h.bob.slash("theory list")
-
-
-@scenario("theory top")
-async def _theory_top(h: Harness) -> Reply:
-    await a_theory(h)
-    async with slow(h):
-        return await h.bob.slash("theory top")
-
-
-@scenario("theory search")
-async def _theory_search(h: Harness) -> Reply:
-    await a_theory(h)
-    async with slow(h):
-        return await h.bob.slash("theory search", text="badge")
-
-
-@scenario("theory leaderboard")
-async def _theory_leaderboard(h: Harness) -> Reply:
-    await a_theory(h)
-    async with slow(h):
-        return await h.bob.slash("theory leaderboard")
-
-
-@scenario("theory resolve")
-async def _theory_resolve(h: Harness) -> Reply:
-    await a_theory(h)
-    async with slow(h):  # retag, post the outcome, lock
-        return await finished(
-            await h.mod.slash("theory resolve", theory="1", outcome="Confirmed", episode="S2E7", lock=True)
-        )
 
 
 # -- the tests ---------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 import discord
 
+from tests.clocks import ShiftedClock
 from tests.harness import World
 from tests.loopback import LoopbackDiscord
 from tests.loopback.state import iso
@@ -62,21 +63,9 @@ async def test_create_events_edits_and_deletes_only_the_bots_own_events(
     assert (await http("PATCH", f"{path}/{theirs.id}", {"name": "Watch party!"}))[0] == 200
 
 
-class Clock:
-    """Discord's clock, moved by hand."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def now(self) -> float:
-        return time.time() + self.offset
-
-
 async def test_an_external_event_goes_active_at_its_start_and_completed_at_its_end_then_is_final(
-    loopback: LoopbackDiscord, world: World, http: Any
+    loopback: LoopbackDiscord, world: World, http: Any, discord_clock: ShiftedClock
 ) -> None:
-    clock = Clock()
-    loopback.clock = clock.now
     path = f"/guilds/{world.guild.id}/scheduled-events"
     start = time.time() + 3600
     event = (await http("POST", path, external(start=start)))[1]
@@ -84,28 +73,26 @@ async def test_an_external_event_goes_active_at_its_start_and_completed_at_its_e
     one = f"{path}/{event['id']}"
     status, data = await http("PATCH", one, {"status": 3})  # SCHEDULED -> COMPLETED is not a transition
     assert (status, data["code"]) == (400, 50035)
-    clock.offset = 3601
+    discord_clock.offset = 3601
     assert (await http("GET", one))[1]["status"] == 2  # active on its own at the start
     status, data = await http("PATCH", one, {"scheduled_start_time": iso(start + 86_400)})
     assert (status, data["code"]) == (400, 50035)  # an active event's start stays
     assert (await http("PATCH", one, {"name": "Premiere (live)"}))[0] == 200
-    clock.offset = 2 * 3600 + 1
+    discord_clock.offset = 2 * 3600 + 1
     assert (await http("GET", one))[1]["status"] == 3  # completed at its end
     status, data = await http("PATCH", one, {"name": "Again"})
     assert (status, data["code"]) == (400, 180000)
     assert (await http("DELETE", one))[0] == 204
     # Cancelled is final too.
-    other = (await http("POST", path, external("Finale", start=clock.now() + 86_400)))[1]
+    other = (await http("POST", path, external("Finale", start=discord_clock.now() + 86_400)))[1]
     assert (await http("PATCH", f"{path}/{other['id']}", {"status": 4}))[0] == 200
     status, data = await http("PATCH", f"{path}/{other['id']}", {"status": 1})
     assert (status, data["code"]) == (400, 180000)
 
 
 async def test_a_guild_holds_at_most_100_scheduled_or_active_events(
-    loopback: LoopbackDiscord, world: World, http: Any
+    loopback: LoopbackDiscord, world: World, http: Any, discord_clock: ShiftedClock
 ) -> None:
-    clock = Clock()
-    loopback.clock = clock.now
     soon = loopback.add_event(
         world.guild, "Watch party", start=time.time() + 60, creator=world.members["mod"]
     )
@@ -117,8 +104,8 @@ async def test_a_guild_holds_at_most_100_scheduled_or_active_events(
     assert (await http("POST", path, external("The 100th")))[0] == 200
     status, data = await http("POST", path, external("The 101st"))
     assert (status, data["code"]) == (400, 30038)
-    clock.offset = 61  # the watch party started: active still counts
+    discord_clock.offset = 61  # the watch party started: active still counts
     assert (await http("POST", path, external("The 101st")))[1]["code"] == 30038
-    clock.offset = 3600 + 61  # and it ended: a place is free
+    discord_clock.offset = 3600 + 61  # and it ended: a place is free
     assert (await http("POST", path, external("The 101st")))[0] == 200
     assert world.guild.events[soon.id].status == 3

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
+from tests.clocks import ShiftedClock
 from tests.harness import World
 from tests.loopback import LoopbackDiscord
 from tests.loopback.messages import OLD_EDIT_WINDOW, created_at
@@ -12,24 +12,12 @@ from tests.loopback.messages import OLD_EDIT_WINDOW, created_at
 HOUR = 3600.0
 
 
-class Clock:
-    """Discord's clock, moved by hand."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def now(self) -> float:
-        return time.time() + self.offset
-
-
 async def test_edits_of_hour_old_messages_stop_at_the_cap_with_30046_on_discords_clock(
-    loopback: LoopbackDiscord, world: World, http: Any
+    loopback: LoopbackDiscord, world: World, http: Any, discord_clock: ShiftedClock
 ) -> None:
-    clock = Clock()
-    loopback.clock = clock.now
     path = f"/channels/{world.general.id}/messages"
     old = (await http("POST", path, {"content": "votes: 0"}))[1]
-    clock.offset += 2 * HOUR  # two hours later on Discord's clock, not the wall's
+    discord_clock.offset += 2 * HOUR  # two hours later on Discord's clock, not the wall's
     fresh = (await http("POST", path, {"content": "new"}))[1]
     assert created_at(int(fresh["id"])) - created_at(int(old["id"])) >= 2 * HOUR  # ids follow the clock
     for n in range(loopback.old_edit_limit):
@@ -43,34 +31,32 @@ async def test_edits_of_hour_old_messages_stop_at_the_cap_with_30046_on_discords
     # Another channel has its own count.
     spoilers = f"/channels/{world.spoilers.id}/messages"
     other = (await http("POST", spoilers, {"content": "x"}))[1]
-    clock.offset += 2 * HOUR
+    discord_clock.offset += 2 * HOUR
     assert (await http("PATCH", f"{spoilers}/{other['id']}", {"content": "y"}))[0] == 200
     # The window rolls on: within the hour of the first edits still refused, after it allowed again.
-    clock.offset = 2 * HOUR + OLD_EDIT_WINDOW - 60
+    discord_clock.offset = 2 * HOUR + OLD_EDIT_WINDOW - 60
     assert (await http("PATCH", f"{path}/{old['id']}", {"content": "votes: 6"}))[0] == 429
-    clock.offset = 2 * HOUR + OLD_EDIT_WINDOW + 1
+    discord_clock.offset = 2 * HOUR + OLD_EDIT_WINDOW + 1
     assert (await http("PATCH", f"{path}/{old['id']}", {"content": "votes: 6"}))[0] == 200
     assert loopback.old_edits_refused == 2
 
 
 async def test_a_repeated_nonce_is_dropped_only_within_the_window_on_discords_clock(
-    loopback: LoopbackDiscord, world: World, http: Any
+    loopback: LoopbackDiscord, world: World, http: Any, discord_clock: ShiftedClock
 ) -> None:
     assert loopback.nonce_window == 120  # Discord: "the past few minutes"; the loopback takes two
-    clock = Clock()
-    loopback.clock = clock.now
     path = f"/channels/{world.general.id}/messages"
     body = {"content": "premiere!", "nonce": "ch7", "enforce_nonce": True}
     first = (await http("POST", path, body))[1]
-    clock.offset += loopback.nonce_window - 1
+    discord_clock.offset += loopback.nonce_window - 1
     assert (await http("POST", path, body))[1]["id"] == first["id"]
     assert loopback.nonce_hits == 1
-    clock.offset += 2  # past the window, counted from the first send: Discord has forgotten the nonce
+    discord_clock.offset += 2  # past the window, counted from the first send: Discord has forgotten the nonce
     again = (await http("POST", path, body))[1]
     assert again["id"] != first["id"]
     assert [m.content for m in loopback.bot_messages(world.general)] == ["premiere!", "premiere!"]
     loopback.nonce_window = 600  # configurable
-    clock.offset += 500
+    discord_clock.offset += 500
     assert (await http("POST", path, body))[1]["id"] == again["id"]
 
 
