@@ -43,8 +43,9 @@ def test_the_invite_link_asks_for_exactly_the_permissions_the_code_names() -> No
 # Flags the code reads that are not the bot's own needs: whether a member may moderate, and whether a
 # ping would go through anyway (a warning only; the bot never needs to mention everyone).
 NOT_BOT_NEEDS = {"manage_guild", "mention_everyone"}
-# Permission sets that describe someone else: the powers a ping role must not hand out.
-NOT_BOT_SETS = {"RISKY_PERMISSIONS", "INVITE_PERMISSIONS"}
+# Permission sets that describe someone else: the powers a ping role must not hand out (and, after
+# issue 10's merge, LABEL_PERMISSIONS in bot/roles.py: all a role the bot hands out may carry).
+NOT_BOT_SETS = {"RISKY_PERMISSIONS", "LABEL_PERMISSIONS", "INVITE_PERMISSIONS"}
 ALIASES = {"read_messages": "view_channel"}  # discord.py's two names for one flag
 
 
