@@ -190,6 +190,12 @@ def _example(template: str, when: str) -> str:
     return template.replace("{when}", when)
 
 
+def _kept(rest: str) -> str:
+    """The member's own date and time for an example that fixes only the zone, when it is short and
+    plain enough to quote; otherwise a time that works (an example never echoes input at length)."""
+    return rest if len(rest) <= 30 and _shown(rest) == rest else "jan 17 9pm"
+
+
 def _fmt_wall(wall: dt.datetime) -> str:
     return f"{wall:%Y-%m-%d %H:%M}"
 
@@ -255,7 +261,7 @@ def _split_zone(text: str, example: str) -> tuple[str, Zone | None]:
         if hours > 14 or minutes >= 60:
             raise UserError(
                 f"`{last}` is not a UTC offset: offsets run from UTC-12 to UTC+14.",
-                example=_example(example, f"{rest} UTC+2"),
+                example=_example(example, f"{_kept(rest)} UTC+2"),
             )
         delta = dt.timedelta(hours=hours, minutes=minutes)
         return rest, dt.timezone(-delta if sign == "-" else delta)
@@ -266,7 +272,7 @@ def _split_zone(text: str, example: str) -> tuple[str, Zone | None]:
             hint = f" Did you mean {' or '.join(f'`{g}`' for g in guesses)}?" if guesses else ""
             raise UserError(
                 f"`{_shown(last)}` is not a timezone I know.{hint} Use an IANA name such as `America/New_York`.",
-                example=_example(example, f"{rest} {guesses[0] if guesses else 'America/New_York'}"),
+                example=_example(example, f"{_kept(rest)} {guesses[0] if guesses else 'America/New_York'}"),
             )
         return rest, ZoneInfo(name)
     name = find_zone(last)

@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 
 
 @app_commands.guild_only()
-@app_commands.default_permissions(manage_guild=True)
 class Config(
     commands.GroupCog,
     group_name="config",

@@ -32,6 +32,7 @@ class Job:
     reason: str | None = None
     result: str | None = None
     finished_at: int | None = None
+    unsure_since: int | None = None  # the first attempt that may have reached Discord unseen
 
     @property
     def nonce(self) -> str:
@@ -55,6 +56,7 @@ class Job:
             reason=row["reason"],
             result=row["result"],
             finished_at=row["finished_at"],
+            unsure_since=row["unsure_since"],
         )
 
 
@@ -177,8 +179,14 @@ class JobStore:
         return int(value)
 
     async def recover_sending(self) -> int:
-        """Put rows a crash left in 'sending' back to pending; they retry with their old nonce."""
-        return await self.db.execute("UPDATE scheduled_jobs SET state = 'pending' WHERE state = 'sending'")
+        """Put rows a crash left in 'sending' back to pending; they retry with their old nonce, and
+        the send they were in the middle of may have reached Discord (`unsure_since`)."""
+        return await self.db.execute(
+            """
+            UPDATE scheduled_jobs SET state = 'pending', unsure_since = COALESCE(unsure_since, claimed_at)
+            WHERE state = 'sending'
+            """
+        )
 
     async def claim_due(self, now: int, limit: int) -> tuple[list[Job], list[Job]]:
         """Atomically claim up to `limit` due jobs (pending -> sending).
@@ -263,10 +271,16 @@ class JobStore:
         )
         return changed == 1
 
-    async def retry_later(self, job_id: int, run_at: int, reason: str) -> bool:
-        """Return a claimed job to pending, to run again at `run_at`."""
+    async def retry_later(self, job_id: int, run_at: int, reason: str, *, unsure: bool = False) -> bool:
+        """Return a claimed job to pending, to run again at `run_at`. `unsure`: this attempt may have
+        reached Discord (a 5xx, a timeout), so its start is kept as `unsure_since` unless an earlier
+        unsure attempt already is."""
         changed = await self.db.execute(
-            "UPDATE scheduled_jobs SET state = 'pending', run_at = ?, reason = ? WHERE id = ? AND state = 'sending'",
-            (run_at, reason, job_id),
+            """
+            UPDATE scheduled_jobs SET state = 'pending', run_at = ?, reason = ?,
+                unsure_since = CASE WHEN ? THEN COALESCE(unsure_since, claimed_at) ELSE unsure_since END
+            WHERE id = ? AND state = 'sending'
+            """,
+            (run_at, reason, unsure, job_id),
         )
         return changed == 1

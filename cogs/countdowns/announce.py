@@ -11,7 +11,7 @@ import discord
 from bot.checks import ANNOUNCE_PERMISSIONS, missing_permissions
 from bot.db.jobs import Job
 from bot.notices import tell_moderators
-from bot.scheduler import JobFailed, JobRetry, JobSkipped, describe_http_error
+from bot.scheduler import JobFailed, JobRetry, JobSkipped, describe_http_error, send_once
 
 from . import render
 from .rules import milestone_label
@@ -96,12 +96,14 @@ class Announcer:
             everyone=False, users=False, roles=[role] if role is not None else False, replied_user=False
         )
         try:
-            message = await channel.send(
-                content,
+            message = await send_once(
+                job,
+                channel,
+                now=self.bot.scheduler.clock.now(),
+                content=content,
                 embed=embed,
                 view=notify_view(countdown.id) if role is not None else discord.utils.MISSING,
                 allowed_mentions=mentions,
-                nonce=job.nonce,
             )
         except (discord.Forbidden, discord.NotFound) as exc:
             reason = describe_http_error(exc)

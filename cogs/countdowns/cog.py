@@ -781,6 +781,7 @@ class Countdowns(
         now = self.now()
         outcome: dict[EpisodeCode, str] = {}
         created: list[Countdown] = []
+        without_event: list[Countdown] = []  # left without one earlier (the server's events were full)
         moved: list[Countdown] = []
         async with self.bot.db.transaction(immediate=True):
             await self.bot.episodes.upsert(guild.id, [(p.code, p.title, p.air_at) for p in plans])
@@ -811,6 +812,8 @@ class Countdowns(
                 changes = _episode_changes(existing, plan, channel, role, offsets)
                 if not changes:
                     outcome[plan.code] = "unchanged"
+                    if existing.event_id is None:
+                        without_event.append(existing)
                     continue
                 updated = await self.store.update(guild.id, existing.id, int(now), **changes)
                 if updated is not None:
@@ -818,16 +821,14 @@ class Countdowns(
                     if "release_at" in changes:
                         moved.append(updated)
                 outcome[plan.code] = "moved" if "release_at" in changes else "updated"
-        notes: list[str] = []
-        for countdown in created:
-            _, note = await self.events.create(
-                guild,
-                countdown,
-                location=self.event_location(guild, countdown, network),
-                description=self.event_description(countdown),
-                now=now,
-            )
-            notes.append(note or "")
+        notes = await self.events.create_many(
+            guild,
+            created + without_event,
+            location=lambda countdown: self.event_location(guild, countdown, network),
+            description=self.event_description,
+            now=now,
+            again=f"/countdown {interaction.command.name if interaction.command else 'season'}",
+        )
         for countdown in moved:
             _, note = await self.events.update(
                 guild,

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 Interaction = discord.Interaction["Cliffhanger"]
 
 THREAD_PERMISSIONS = discord.Permissions(create_public_threads=True, send_messages_in_threads=True)
+THREAD_LOCKED = 160005  # Discord: "Thread is locked"
 RECAP_LIMIT = 4000
 EX_WRITE = "/recap write episode:{code}"
 EX_READ = "/recap read episode:{code}"
@@ -70,6 +71,16 @@ class RecapModal(ReportingModal):
             await self.cog.finish_edit(interaction, self.target["recap"], self.text.value)
         else:
             await self.cog.finish_write(interaction, self.code, self.text.value, **self.target)
+
+
+def locked_thread_error(thread: discord.Thread, recap: Recap) -> UserError:
+    parent = f" in <#{thread.parent_id}>" if thread.parent_id else ""
+    return UserError(
+        f"{thread.mention} is locked, and Discord lets me edit messages in a locked thread only with "
+        f"**Manage Threads**, which my role is missing{parent}. Give my role Manage Threads there, or "
+        "unlock the thread, then try again.",
+        example=f"/recap edit episode:{recap.episode}",
+    )
 
 
 @app_commands.guild_only()
@@ -320,8 +331,18 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
     )
     @app_commands.describe(episode="The recap's episode, for example S2E3")
     async def edit(self, interaction: Interaction, episode: app_commands.Range[str, 1, 30]) -> None:
+        assert interaction.guild is not None  # noqa: S101 - guild_only
         recap = await self.recap_for(interaction, episode, "/recap edit episode:{code}", manage=True)
+        channel = await self.recap_messages_channel(interaction.guild, recap)
+        if isinstance(channel, discord.Thread):
+            self.ensure_editable(channel, recap)  # before the member types anything
         await interaction.response.send_modal(RecapModal(self, recap.episode, recap=recap))
+
+    @staticmethod
+    def ensure_editable(thread: discord.Thread, recap: Recap) -> None:
+        """Discord refuses edits in a locked thread to anyone without Manage Threads there (160005)."""
+        if thread.locked and not thread.permissions_for(thread.guild.me).manage_threads:
+            raise locked_thread_error(thread, recap)
 
     async def recap_messages_channel(self, guild: discord.Guild, recap: Recap) -> discord.abc.Messageable:
         channel = guild.get_channel_or_thread(recap.channel_id)
@@ -346,6 +367,10 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         channel = await self.recap_messages_channel(guild, recap)
+        if isinstance(channel, discord.Thread):
+            self.ensure_editable(channel, recap)
+            if channel.archived:  # a quiet week archived it; its messages can't be edited until reopened
+                await channel.edit(archived=False, reason=f"editing the recap of {recap.episode}")
         ids = list(recap.message_ids)
         kept: list[int] = []
         try:
@@ -361,9 +386,12 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
                         pass  # removed by hand: post this part anew
                 [new] = await self.post_chunks(channel, [chunk])
                 kept.append(new.id)
-        except BaseException:
+        except BaseException as exc:
             # Record what got through, so a retry edits the right messages.
             await self.store.update(recap.id, recap.body, kept + ids[len(kept) :], self.now())
+            if isinstance(exc, discord.HTTPException) and exc.code == THREAD_LOCKED:
+                assert isinstance(channel, discord.Thread)  # noqa: S101 - only threads lock
+                raise locked_thread_error(channel, recap) from exc
             raise
         await self.store.update(recap.id, text, kept, self.now())
         for extra in ids[len(chunks) :]:  # the recap got shorter

@@ -59,7 +59,6 @@ def describe_channels(guild: discord.Guild, channel_ids: list[int]) -> str:
 
 
 @app_commands.guild_only()
-@app_commands.default_permissions(manage_guild=True)
 class Spoilers(
     commands.GroupCog,
     group_name="spoilers",

@@ -11,10 +11,12 @@ from discord.ext import commands
 
 from bot.checks import ensure_bot_can, missing_permissions, moderator_only
 from bot.config_registry import ConfigSection
+from bot.db.jobs import Job, NewJob
 from bot.episode_options import episode_choices, read_episode
 from bot.episodes import EpisodeCode
 from bot.errors import BotMissingPermissions, UserError
 from bot.lookup import find_by_ref
+from bot.scheduler import JobRetry, JobSkipped
 from bot.spoilers import (
     Reveal,
     ensure_title_safe,
@@ -52,6 +54,11 @@ EX_NEW = "/theory new episode:S2E3"
 EX_RESOLVE = "/theory resolve theory:{number} outcome:Confirmed episode:S2E7"
 EX_SHOW = "/theory show theory:{number}"
 ARCHIVED = 50083  # Discord: "Thread is archived"
+OLD_EDITS_CAPPED = 30046  # Discord: "Maximum number of edits to messages older than 1 hour reached"
+# After a 30046, a theory's vote message is left alone this long, then its counts are caught up once
+# (Discord says only "try again later"; it publishes neither the cap nor its window).
+COUNTS_PAUSE = 900
+COUNTS_JOB = "theory-counts"
 
 THREAD_PERMISSIONS = discord.Permissions(
     view_channel=True,
@@ -134,6 +141,7 @@ class Theories(
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def cog_load(self) -> None:
+        self.bot.scheduler.register(COUNTS_JOB, self.catch_up_counts)
         self.bot.add_dynamic_items(VoteButton)
         self.bot.reveals.register("theory", self.reveal_theory)
         self.bot.reveals.register("outcome", self.reveal_outcome)
@@ -143,6 +151,7 @@ class Theories(
 
     async def cog_unload(self) -> None:
         await self.editor.flush()
+        self.bot.scheduler.unregister(COUNTS_JOB)
         self.bot.remove_dynamic_items(VoteButton)
         self.bot.reveals.unregister("theory")
         self.bot.reveals.unregister("outcome")
@@ -381,6 +390,54 @@ class Theories(
         await interaction.response.send_message(text, ephemeral=True)
 
     async def refresh_counts(self, theory_id: int) -> None:
+        """The count editor's edit: when Discord caps edits of the hour-old vote message (30046),
+        leave it alone for a while and catch the counts up once afterwards, through the scheduler so
+        a restart keeps the appointment."""
+        try:
+            await self.edit_counts(theory_id)
+        except discord.HTTPException as exc:
+            if exc.code != OLD_EDITS_CAPPED:
+                raise
+            until = int(self.now() + COUNTS_PAUSE)
+            self.editor.pause(theory_id, until)
+            theory = await self.store.get(theory_id)
+            if theory is None:
+                return
+            log.info(
+                "theory %s: Discord caps edits of its vote message for now; counts catch up at %d",
+                theory_id,
+                until,
+            )
+            await self.bot.scheduler.schedule(
+                [
+                    NewJob(
+                        theory.guild_id,
+                        COUNTS_JOB,
+                        f"theory:{theory_id}:{until}",
+                        until,
+                        {"theory": theory_id},
+                    )
+                ]
+            )
+
+    async def catch_up_counts(self, job: Job) -> str:
+        """The scheduler's catch-up after a pause: one edit with the counts as they are now."""
+        theory_id = int(job.payload["theory"])
+        if await self.store.get(theory_id) is None:
+            raise JobSkipped("the theory was deleted")
+        try:
+            await self.edit_counts(theory_id)
+        except discord.HTTPException as exc:
+            if exc.code != OLD_EDITS_CAPPED:
+                raise
+            self.editor.pause(theory_id, self.now() + COUNTS_PAUSE)
+            raise JobRetry(
+                "Discord still caps edits of the vote message (30046)", retry_after=COUNTS_PAUSE
+            ) from exc
+        self.editor.resume(theory_id)
+        return "vote counts caught up"
+
+    async def edit_counts(self, theory_id: int) -> None:
         """Edit the vote message to show the current counts; unarchive its thread if needed."""
         theory = await self.store.get(theory_id)
         if theory is None or theory.thread_id is None or theory.message_id is None or theory.deleted_at:
@@ -537,6 +594,12 @@ class Theories(
             lines.append(f"Outcome: ||{render.outcome_text(found)}||")
         else:
             lines.append("Outcome: still open")
+        lagging = self.editor.paused_until(found.id)
+        if lagging is not None:
+            lines.append(
+                f"The counts on its buttons lag behind (Discord limits edits of older messages); "
+                f"they catch up <t:{int(lagging)}:R>. The counts here are exact."
+            )
         await interaction.response.send_message("\n".join(lines), ephemeral=True)
 
     async def send_list(self, interaction: Interaction, query: TheoryQuery, title: str) -> None:

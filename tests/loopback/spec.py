@@ -191,8 +191,21 @@ def check_limits(body: Any, *, creating: bool = True) -> list[str]:
         problems.extend(_mention_problems(payload.get("allowed_mentions")))
         problems.extend(_component_problems(payload.get("components") or []))
         choices = payload.get("choices")
-        if isinstance(choices, list) and len(choices) > 25:
-            problems.append(f"choices: {len(choices)}, the limit is 25")
+        if isinstance(choices, list):
+            problems.extend(_choice_problems(choices))
+    return problems
+
+
+def _choice_problems(choices: list[Any]) -> list[str]:
+    """Autocomplete choices. The OpenAPI spec lets a string value run to 6,000 characters, but Discord
+    refuses more than 100 (Application Commands docs, Application Command Option Choice Structure)."""
+    problems = [f"choices: {len(choices)}, the limit is 25"] if len(choices) > 25 else []
+    for i, choice in enumerate(choices):
+        if not isinstance(choice, dict):
+            continue
+        value = choice.get("value")  # (the spec itself holds names to 100)
+        if isinstance(value, str) and len(value) > 100:
+            problems.append(f"choices/{i}/value: {len(value)} characters, the limit is 100")
     return problems
 
 

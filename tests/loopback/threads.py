@@ -12,6 +12,7 @@ from .core import (
     missing_access,
     missing_permissions,
     route,
+    thread_locked,
 )
 from .messages import Messages
 from .state import (
@@ -73,7 +74,8 @@ class Threads(Messages):
             )
             if parent.type == ChannelType.NEWS:
                 thread_type = ChannelType.NEWS_THREAD
-            self._require(parent, P.CREATE_PUBLIC_THREADS if thread_type != ChannelType.PRIVATE_THREAD else 0)
+            private = thread_type == ChannelType.PRIVATE_THREAD
+            self._require(parent, P.CREATE_PRIVATE_THREADS if private else P.CREATE_PUBLIC_THREADS)
             thread = Channel(
                 message.id if message else self.ids.next(), guild.id, thread_type, name, parent_id=parent.id
             )
@@ -96,10 +98,18 @@ class Threads(Messages):
         return data
 
     def _edit_thread(self, channel: Channel, body: dict[str, Any]) -> Any:
-        """PATCH /channels/{id} on a thread: rename, archive, lock, tag; owners and Manage Threads."""
+        """PATCH /channels/{id} on a thread: rename, archive, lock, tag; owners and Manage Threads.
+
+        An archived thread takes nothing but archiving and locking unless the same request sets
+        `archived: false` (Modify Channel: "Requires the thread to have archived set to false or be
+        set to false in the request"); a locked one takes nothing without Manage Threads (160005)."""
         have = self._bot_perms(channel)
         if not have & P.VIEW_CHANNEL:
             raise missing_access()
+        if channel.locked and not have & P.MANAGE_THREADS:
+            raise thread_locked()
+        if channel.archived and body.get("archived") is not False and set(body) - {"archived", "locked"}:
+            raise DiscordError(400, 50083, "Thread is archived")
         is_owner = channel.owner_id == self.bot_user.id
         needs_manage = "locked" in body or "invitable" in body or not is_owner
         if needs_manage and not have & P.MANAGE_THREADS:

@@ -18,6 +18,7 @@ from tests.loopback import Channel, Message, Reply, Role
 from tests.support import until
 
 NY = ZoneInfo("America/New_York")
+INVISIBLE = "\u200b\u200c\u2063"
 FINISHED = {"sent", "skipped", "failed", "cancelled"}
 
 
@@ -102,7 +103,8 @@ def announcements(
     """Bot posts that are countdown announcements (embed footer 'Countdown #n'), oldest first."""
     found = []
     for message in h.lb.bot_messages(channel):
-        footers = [(e.get("footer") or {}).get("text", "") for e in message.embeds]
+        # The footer ends with the job's invisible marker (bot.scheduler.job_marker).
+        footers = [(e.get("footer") or {}).get("text", "").rstrip(INVISIBLE) for e in message.embeds]
         if message.interaction_metadata is not None or not footers:
             continue
         if countdown_id is None or f"Countdown #{countdown_id}" in footers:

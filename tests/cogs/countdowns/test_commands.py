@@ -316,17 +316,21 @@ async def test_make_role_without_manage_roles_names_the_permission(harness: Harn
     assert await cog(h).store.count(h.guild.id, now(h), "all") == 0
 
 
-async def test_without_manage_events_the_countdown_is_made_and_the_event_skipped(harness: Harness) -> None:
+async def test_invited_with_manage_events_only_the_countdown_is_made_and_create_events_named(
+    harness: Harness,
+) -> None:
+    """A server that used the old invite (Manage Events, no Create Events): since February 2026 Discord
+    refuses the event, so the bot doesn't try, and the reply names the permission to add."""
     h = harness
     await configure(h)
     bot_role = h.lb.bot_role(h.guild)
-    h.lb.set_role_permissions(
-        bot_role, discord.Permissions(bot_role.permissions & ~discord.Permissions(manage_events=True).value)
-    )
+    old_invite = discord.Permissions(bot_role.permissions)
+    old_invite.update(create_events=False, manage_events=True)
+    h.lb.set_role_permissions(bot_role, old_invite)
     await run_events(h)
     reply = await create(h, title="Premiere", when="in 3 days")
     assert "\N{WHITE HEAVY CHECK MARK}" in reply.text
-    assert "No Discord event: I'm missing **Manage Events**" in reply.text
+    assert "No Discord event: I'm missing **Create Events**" in reply.text
     assert h.guild.events == {}
     assert not h.lb.requests_to("POST", r"/scheduled-events")
 

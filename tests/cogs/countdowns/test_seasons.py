@@ -175,17 +175,17 @@ async def test_season_refusals(harness: Harness) -> None:
     assert await h.bot.episodes.schedule(h.guild.id) == []
 
 
-async def test_season_without_manage_events_says_so_once(harness: Harness) -> None:
+async def test_season_without_create_events_says_so_once(harness: Harness) -> None:
     h = harness
     await configure(h)
     bot_role = h.lb.bot_role(h.guild)
     h.lb.set_role_permissions(
-        bot_role, discord.Permissions(bot_role.permissions & ~discord.Permissions(manage_events=True).value)
+        bot_role, discord.Permissions(bot_role.permissions & ~discord.Permissions(create_events=True).value)
     )
     await run_events(h)
     reply = await done(await h.owner.slash("countdown season", season=1, first="in 3 days", episodes=5))
     assert "5 created" in reply.text
-    assert reply.text.count("No Discord event: I'm missing **Manage Events**") == 1
+    assert reply.text.count("No Discord event: I'm missing **Create Events**") == 1
     assert h.guild.events == {}
 
 

@@ -90,11 +90,11 @@ async def test_a_role_that_gains_power_after_it_was_picked_is_not_handed_out(har
     h.lb.set_role_permissions(watched, discord.Permissions(administrator=True))
     await h.settle()
 
-    reply = await h.alice.slash("progress set", episode="S2E4")
+    reply = await (await h.alice.slash("progress set", episode="S2E4")).wait_done()
     assert "**S2E4**" in reply.text  # the progress itself is kept
     assert f"I won't hand out <@&{watched.id}>: it carries Administrator" in reply.text
     assert "the moderators have been told" in reply.text
-    reply = await h.bob.slash("progress set", episode="S2E5")
+    reply = await (await h.bob.slash("progress set", episode="S2E5")).wait_done()
     assert "I won't hand out" in reply.text
     await h.settle()
     assert watched.id not in h.world.members["alice"].role_ids + h.world.members["bob"].role_ids
@@ -107,11 +107,11 @@ async def test_a_role_that_gains_power_after_it_was_picked_is_not_handed_out(har
     h.lb.set_role_permissions(watched, discord.Permissions.none())
     await h.owner.slash("config moderator-role", role=watched)
     await h.settle()
-    reply = await h.alice.slash("progress set", episode="S2E4")
+    reply = await (await h.alice.slash("progress set", episode="S2E4")).wait_done()
     assert "it is this server's moderator role" in reply.text
     await h.owner.slash("config moderator-role", role=h.world.mod_role)
     await h.settle()
-    reply = await h.alice.slash("progress set", episode="S2E4")
+    reply = await (await h.alice.slash("progress set", episode="S2E4")).wait_done()
     assert "I won't" not in reply.text, reply.text
     await h.settle()
     assert watched.id in h.world.members["alice"].role_ids

@@ -194,3 +194,38 @@ async def test_editing_a_recap_to_blank_text_is_refused(harness: Harness) -> Non
     done = await h.mod.submit(form, text=" \n \n ")
     assert done.ephemeral and "The recap is empty" in done.text, done.text
     assert "Something happened." in posted.content and not posted.history
+
+
+async def test_edit_in_a_locked_recap_thread_says_what_it_needs_and_changes_nothing(harness: Harness) -> None:
+    """A moderator locked (and Discord archived) the recap's thread, and the bot's role has no Manage
+    Threads in that channel: Discord refuses edits there (160005). /recap edit says so up front."""
+    h = harness
+    await severance(h)
+    posted = await write_recap(h, "S2E3", "Short recap.", thread=True)
+    thread = h.lb.channels[posted[0].channel_id]
+    h.lb.archive_thread(thread, locked=True)
+    h.lb.set_overwrite(
+        h.world.spoilers, h.lb.bot_role(h.guild), deny=discord.Permissions(manage_threads=True)
+    )
+    await h.settle()
+    reply = await h.mod.slash("recap edit", episode="S2E3")
+    assert reply.kind == "message" and reply.ephemeral, reply
+    assert f"<#{thread.id}> is locked" in reply.text and "**Manage Threads**" in reply.text
+    assert "**Example:** `/recap edit episode:S2E3`" in reply.text
+    assert "Short recap." in posted[0].content and not posted[0].history  # never edited
+    recap = await recaps(h).get(h.guild.id, EpisodeCode(2, 3))
+    assert recap is not None and recap.body == "Short recap."
+
+
+async def test_edit_in_an_archived_recap_thread_reopens_it_and_edits_in_place(harness: Harness) -> None:
+    h = harness
+    await severance(h)
+    posted = await write_recap(h, "S2E3", "Short recap.", thread=True)
+    thread = h.lb.channels[posted[0].channel_id]
+    h.lb.archive_thread(thread)  # a quiet week: Discord archived it
+    await h.settle()
+    modal = await h.mod.slash("recap edit", episode="S2E3")
+    done = await h.mod.submit(modal, text="A longer recap.")
+    await done.wait_done()
+    assert "updated in place" in done.text, done.text
+    assert "A longer recap." in posted[0].content and not thread.archived

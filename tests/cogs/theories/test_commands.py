@@ -507,3 +507,47 @@ async def test_a_theory_on_an_old_episode_hides_a_fresh_spoiler_word_in_its_body
     assert "ghabi" not in visible_outside_spoilers(first.content), first.content
     assert "||" in first.content
     assert "The goats are for the baby." in second.content and "||" not in second.content
+
+
+async def test_a_long_lived_busy_theory_stops_editing_at_discords_cap_and_catches_up(
+    harness: Harness,
+) -> None:
+    """Two hours after posting, the vote message is old: Discord caps its edits (30046). The bot
+    stops editing it instead of asking again on every click, /theory show stays exact, and the
+    buttons catch up once the pause is over."""
+    h = harness
+    await configure(h)
+    await new_theory(h, h.alice)
+    await edits_done(h)
+    h.clock.jump(2 * 3600)
+    message = vote_message(h)
+    edits = rf"^/channels/{message.channel_id}/messages/{message.id}$"
+    clicks = 0
+    while h.lb.old_edits_refused == 0:  # bob votes and withdraws: every click changes the counts
+        await h.bob.click(vote_message(h), "theory:vote:1:p")
+        clicks += 1
+        await edits_done(h)
+    assert clicks == h.lb.old_edit_limit + 1
+    refused_at = len(h.lb.requests_to("PATCH", edits))
+    for _ in range(2):  # still busy: each click is counted, none edits the message
+        await h.bob.click(vote_message(h), "theory:vote:1:p")
+        await edits_done(h)
+    assert len(h.lb.requests_to("PATCH", edits)) == refused_at
+    assert h.lb.old_edits_refused == 1
+    plausible = (clicks + 2) % 2  # an odd number of clicks leaves bob's vote in
+    shown = await h.mod.slash("theory show", theory="1")
+    assert f"{plausible} plausible" in shown.text
+    assert "The counts here are exact" in shown.text
+    stale = labels(vote_message(h))
+    assert stale != [f"Plausible \N{MIDDLE DOT} {plausible}", "Doubtful \N{MIDDLE DOT} 0"]
+    # An hour on, Discord's window has rolled: the catch-up edits once with the counts as they are.
+    h.clock.jump(3600)
+    await until(
+        lambda: (
+            labels(vote_message(h)) == [f"Plausible \N{MIDDLE DOT} {plausible}", "Doubtful \N{MIDDLE DOT} 0"]
+        ),
+        what="the catch-up edit",
+    )
+    assert h.lb.old_edits_refused == 1
+    jobs = await h.bot.jobs.list_for(h.guild.id, "theory-counts", "theory:")
+    assert [j.state for j in jobs] == ["sent"]
