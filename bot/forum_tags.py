@@ -8,9 +8,14 @@ import discord
 
 from .errors import BotMissingPermissions, UserError
 
-__all__ = ["FORUM_TAG_LIMIT", "add_forum_tags", "forum_tag_ids"]
+__all__ = ["FORUM_TAG_LIMIT", "add_forum_tags", "forum_tag_ids", "season_tag_name"]
 
 FORUM_TAG_LIMIT = 20  # Discord: a forum holds at most 20 tags
+
+
+def season_tag_name(season: int) -> str:
+    """The tag on posts about a season (theories and discussions share it in a shared forum)."""
+    return f"Season {season}"
 
 
 async def add_forum_tags(
