@@ -27,7 +27,6 @@ from .state import (
     iso,
 )
 
-
 MAX_ACTIVE_THREADS = 1000
 
 

@@ -142,7 +142,9 @@ async def test_deleting_a_guild_cascades(tmp_path: Path) -> None:
         await db.close()
 
 
-async def test_recaps_posted_before_cards_keep_their_tags_and_servers_start_with_cards(tmp_path: Path) -> None:
+async def test_recaps_posted_before_cards_keep_their_tags_and_servers_start_with_cards(
+    tmp_path: Path,
+) -> None:
     """Migration 0008 (issue 14): a recap already posted was posted with spoiler tags, so an edit must
     keep tags; a server's new recaps default to cards, AutoMod starts off, discussions unset."""
     shipped = load_migrations()

@@ -238,7 +238,9 @@ async def test_edit_in_an_archived_recap_thread_reopens_it_and_edits_in_place(ha
     assert "A longer recap." in posted[0].text and not thread.archived
 
 
-MARKDOWN = "# What happened\n- **Helly** is back\n- Mark finds the map\n\n> Devour feculence.\n<@&1> @everyone"
+MARKDOWN = (
+    "# What happened\n- **Helly** is back\n- Mark finds the map\n\n> Devour feculence.\n<@&1> @everyone"
+)
 
 
 async def test_a_recap_is_one_spoiler_card_that_edits_and_deletes_in_kind(harness: Harness) -> None:
@@ -248,7 +250,9 @@ async def test_a_recap_is_one_spoiler_card_that_edits_and_deletes_in_kind(harnes
     await severance(h)
     [card] = await write_recap(h, "S2E3", MARKDOWN)
     assert card.flags & IS_COMPONENTS_V2 and card.content == "" and card.embeds == []
-    assert texts(card.components, spoiler=False) == ["\N{CLAPPER BOARD} Recap: Severance S2E3, spoilers below"]
+    assert texts(card.components, spoiler=False) == [
+        "\N{CLAPPER BOARD} Recap: Severance S2E3, spoilers below"
+    ]
     [hidden] = texts(card.components, spoiler=True)
     assert hidden.startswith("# What happened\n- **Helly** is back\n- Mark finds the map")  # markdown kept
     assert not PING.search(hidden) and not card.pinged_roles and not card.pinged_everyone
