@@ -5,13 +5,14 @@ Each release is a scheduler job ('discussion', key 'discussion:<season>:<episode
 time), written whenever discussions are turned on or the schedule changes; its expiry is the
 announcements' catch-up limit, so after downtime a release up to a day late still gets its thread.
 Opening is exactly once, whoever asks first (the job, or the release announcement that wants to link
-to it): one lock per server, and the `discussion_threads` row written before the request to Discord
-and after its answer. A thread has no nonce, so an attempt that finds an earlier one unanswered (a
-crash, a timeout, a 5xx) looks for the thread among the server's active threads, by its name, its
-parent and its creator, before creating one; the opening message in a text channel's thread is posted
-with the job's nonce and marker (`send_once`). Several episodes released at once (a streaming drop)
-open one after another, in episode order, paced by discord.py's per-route buckets and the bot's
-global limiter.
+to it): one lock per server, and the `discussion_threads` row written before each request to Discord
+and after its answer. In a text channel the opening message goes first, with the job's nonce and
+marker (`send_once`, which reads the channel back after an attempt that may have landed), and the
+thread is started from it: Discord gives a message one thread, so a repeat is refused and names the
+thread that exists. A forum post has no nonce, so an attempt that finds an earlier one unanswered (a
+crash, a timeout, a 5xx) looks for the post among the server's active threads, by its name, its forum
+and its creator, before posting. Several episodes released at once (a streaming drop) open one after
+another, in episode order, paced by discord.py's per-route buckets and the bot's global limiter.
 """
 
 from __future__ import annotations
@@ -61,10 +62,11 @@ CATCH_UP = 86_400
 ARCHIVE_AFTER: Literal[10080] = 10080  # minutes: a quiet week, the longest Discord offers
 EXAMPLE = "/spoilers discussions channel:#episode-talk"
 GUILD_RETRY = 60.0
+THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
 
-# A text channel: a public thread, then the opening message in it (and read back when unsure).
+# A text channel: the opening message (read back when unsure), then a public thread from it.
 THREAD_PERMISSIONS = discord.Permissions(
-    view_channel=True, create_public_threads=True, send_messages_in_threads=True, read_message_history=True
+    view_channel=True, send_messages=True, create_public_threads=True, read_message_history=True
 )
 # A forum: a post is a thread with its starter message, which needs Send Messages.
 FORUM_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, read_message_history=True)
@@ -219,77 +221,85 @@ class Discussions:
             settings = await self.bot.guild_store.get(guild.id)
             channel_id = settings.discussion_channel_id
             channel = guild.get_channel(channel_id) if channel_id else None
+            if row is not None and row.message_id is not None:
+                channel = guild.get_channel(row.channel_id)  # its opening message is there already
             if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
                 await self._fail(guild, code, channel_id or 0, "the discussion channel was deleted")
-            if row is not None and row.thread_id is not None:
-                thread = await self._thread(guild, row.thread_id)  # made; its opening message is not
-                if thread is None:
-                    raise JobSkipped(f"its thread ({row.thread_id}) was deleted before it opened")
-                return await self._open_thread(guild, code, job, thread, resumed=True)
             missing = missing_permissions(channel.permissions_for(guild.me), needed_permissions(channel))
             if missing:
                 await self._fail(
                     guild, code, channel.id, f"I'm missing {', '.join(missing)} in {channel.mention}"
                 )
             name = await self._name(guild, code)
-            found = await self._find(guild, channel, name) if row is not None and row.attempted_at else None
-            if found is not None:
-                log.info(
-                    "discussion %s in guild %s: an earlier attempt did create %s", code, guild.id, found.id
-                )
-                if isinstance(channel, discord.ForumChannel):
-                    await self.store.created(guild.id, code, found.id, found.id)
-                    return await self._row(guild.id, code)
-                await self.store.created(guild.id, code, found.id, None)
-                return await self._open_thread(guild, code, job, found, resumed=True)
-            await self.store.attempting(guild.id, code, channel.id, self.now())
-            opening = opening_text(settings.show_label, code)
+            unsure = row is not None and row.attempted_at is not None  # an earlier attempt may have landed
             try:
                 if isinstance(channel, discord.ForumChannel):
-                    tags = await self._season_tag(channel, code)
-                    made = await channel.create_thread(
-                        name=name,
-                        content=opening,
-                        applied_tags=tags,
-                        auto_archive_duration=ARCHIVE_AFTER,
-                        allowed_mentions=discord.AllowedMentions.none(),
-                        reason=f"Discussion of {code}",
-                    )
-                    await self.store.created(guild.id, code, made.thread.id, made.message.id)
-                    return await self._row(guild.id, code)
-                thread = await channel.create_thread(
-                    name=name,
-                    type=discord.ChannelType.public_thread,
-                    auto_archive_duration=ARCHIVE_AFTER,
-                    reason=f"Discussion of {code}",
-                )
+                    await self._forum_post(guild, code, channel, name, unsure=unsure)
+                else:
+                    await self._text_thread(guild, code, job, channel, name, row=row, unsure=unsure)
             except (discord.Forbidden, discord.NotFound) as exc:
                 await self._fail(guild, code, channel.id, describe_http_error(exc))
-            await self.store.created(guild.id, code, thread.id, None)
-            return await self._open_thread(guild, code, job, thread, resumed=False)
-
-    async def _open_thread(
-        self, guild: discord.Guild, code: EpisodeCode, job: Job, thread: discord.Thread, *, resumed: bool
-    ) -> DiscussionThread:
-        """Post a text channel thread's opening message once. A thread made by an earlier attempt may
-        hold it already: that attempt is then read back by the job's marker, however long ago it was."""
-        if isinstance(thread.parent, discord.ForumChannel):  # a forum post opens with its starter
-            await self.store.opened(guild.id, code, thread.id)
             return await self._row(guild.id, code)
+
+    async def _forum_post(
+        self, guild: discord.Guild, code: EpisodeCode, forum: discord.ForumChannel, name: str, *, unsure: bool
+    ) -> None:
+        """A forum post is one request with no nonce: after an attempt that may have landed, look for
+        it among the active threads (the bot's, in this forum, by this name) before posting again."""
+        found = await self._find(guild, forum, name) if unsure else None
+        if found is not None:
+            log.info("discussion %s in guild %s: an earlier attempt made %s", code, guild.id, found.id)
+            await self.store.created(guild.id, code, found.id, found.id)
+            return
+        await self.store.attempting(guild.id, code, forum.id, self.now())
         settings = await self.bot.guild_store.get(guild.id)
-        attempt = replace(job, unsure_since=job.unsure_since or 0) if resumed else job
-        try:
+        made = await forum.create_thread(
+            name=name,
+            content=opening_text(settings.show_label, code),
+            applied_tags=await self._season_tag(forum, code),
+            auto_archive_duration=ARCHIVE_AFTER,
+            allowed_mentions=discord.AllowedMentions.none(),
+            reason=f"Discussion of {code}",
+        )
+        await self.store.created(guild.id, code, made.thread.id, made.message.id)
+
+    async def _text_thread(
+        self,
+        guild: discord.Guild,
+        code: EpisodeCode,
+        job: Job,
+        channel: discord.TextChannel,
+        name: str,
+        *,
+        row: DiscussionThread | None,
+        unsure: bool,
+    ) -> None:
+        """The opening message first, with the job's nonce and marker (read back when an earlier
+        attempt may have posted it), then its thread: Discord gives a message one thread, so a repeated
+        request is refused (160004) and the thread is the one already made, with the message's id."""
+        if row is not None and row.message_id is not None:
+            message: discord.PartialMessage | discord.Message = channel.get_partial_message(row.message_id)
+        else:
+            await self.store.attempting(guild.id, code, channel.id, self.now())
+            settings = await self.bot.guild_store.get(guild.id)
             message = await send_once(
-                attempt,
-                thread,
+                replace(job, unsure_since=job.unsure_since or 0) if unsure else job,
+                channel,
                 now=self.bot.scheduler.clock.now(),
                 content=opening_text(settings.show_label, code),
                 allowed_mentions=discord.AllowedMentions.none(),
             )
-        except (discord.Forbidden, discord.NotFound) as exc:
-            await self._fail(guild, code, thread.parent_id or 0, describe_http_error(exc))
-        await self.store.opened(guild.id, code, message.id)
-        return await self._row(guild.id, code)
+            await self.store.opened(guild.id, code, message.id)
+        try:
+            thread = await message.create_thread(
+                name=name, auto_archive_duration=ARCHIVE_AFTER, reason=f"Discussion of {code}"
+            )
+            thread_id = thread.id
+        except discord.HTTPException as exc:
+            if exc.code != THREAD_EXISTS:
+                raise
+            thread_id = message.id  # a thread started from a message has the message's id
+        await self.store.created(guild.id, code, thread_id, message.id)
 
     async def _row(self, guild_id: int, code: EpisodeCode) -> DiscussionThread:
         row = await self.store.get(guild_id, code)
@@ -315,16 +325,6 @@ class Discussions:
             log.info("no %r tag in forum %s: %s", tag, forum.id, exc.message)
             return []
         return [discord.Object(ids[tag.casefold()])]  # type: ignore[list-item]  # discord.py sends ids only
-
-    async def _thread(self, guild: discord.Guild, thread_id: int) -> discord.Thread | None:
-        cached = guild.get_thread(thread_id)
-        if cached is not None:
-            return cached
-        try:
-            fetched = await self.bot.fetch_channel(thread_id)
-        except discord.NotFound:
-            return None
-        return fetched if isinstance(fetched, discord.Thread) else None
 
     async def _find(self, guild: discord.Guild, channel: ThreadHome, name: str) -> discord.Thread | None:
         """The thread an earlier attempt may have made: the bot's, in `channel`, with `name`."""

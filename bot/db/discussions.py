@@ -17,7 +17,8 @@ class DiscussionThread:
     episode: EpisodeCode
     channel_id: int  # the text channel or forum it was (to be) created in
     thread_id: int | None  # None until Discord answered with the thread
-    message_id: int | None  # the opening message (in a forum, the starter message: the thread's id)
+    message_id: int | None  # the opening message: in a text channel the thread starts from it, in a
+    # forum it is the post's starter (with the thread's id)
     attempted_at: int | None  # when the first request to create it was made; None: never
     failure: str | None  # why the last attempt failed, once told to the moderators
 
@@ -87,7 +88,7 @@ class DiscussionStore:
         )
 
     async def opened(self, guild_id: int, code: EpisodeCode, message_id: int) -> None:
-        """The thread's opening message is posted: nothing is left to do for the episode."""
+        """The opening message is posted (in a text channel, before the thread is started from it)."""
         await self.db.execute(
             """
             UPDATE discussion_threads SET message_id = ?, failure = NULL

@@ -71,6 +71,8 @@ class Threads(Messages):
     async def handle_thread_from_message(self, req: Request) -> Any:
         channel = self._channel(req.params["channel"])
         message = self._message(channel, req.params["message"])
+        if message.id in self.channels:  # a message starts one thread, ever (even an archived one)
+            raise DiscordError(400, 160004, "A thread has already been created for this message")
         return self._create_thread(channel, req.body or {}, message)
 
     @route("PUT", "/channels/{channel}/thread-members/@me")
