@@ -459,23 +459,26 @@ class Spoilers(
     )
     @moderator_only()
     async def format_cards(self, interaction: Interaction) -> None:
-        assert interaction.guild_id is not None  # noqa: S101 - guild_only
-        await self.bot.guild_store.update(interaction.guild_id, recap_format="cards")
-        await interaction.response.send_message(
-            "\N{WHITE HEAVY CHECK MARK} New recaps are posted as one spoiler card: members see one blurred card "
-            "with the recap's headings and lists intact, and reveal it with one click. Recaps already posted "
-            "keep their format when edited.",
-            ephemeral=True,
+        await self.set_recap_format(
+            interaction,
+            "cards",
+            "as one spoiler card: members see one blurred card with the recap's headings and lists intact, "
+            "and reveal it with one click.",
         )
 
     @format_.command(name="tags", description="Post new recaps as text behind ||spoiler tags||")
     @moderator_only()
     async def format_tags(self, interaction: Interaction) -> None:
+        await self.set_recap_format(
+            interaction, "tags", "as text behind spoiler tags, in messages of at most 2,000 characters."
+        )
+
+    async def set_recap_format(self, interaction: Interaction, style: str, how: str) -> None:
         assert interaction.guild_id is not None  # noqa: S101 - guild_only
-        await self.bot.guild_store.update(interaction.guild_id, recap_format="tags")
+        await self.bot.guild_store.update(interaction.guild_id, recap_format=style)
         await interaction.response.send_message(
-            "\N{WHITE HEAVY CHECK MARK} New recaps are posted as text behind spoiler tags, in messages of at most "
-            "2,000 characters. Recaps already posted keep their format when edited.",
+            f"\N{WHITE HEAVY CHECK MARK} New recaps are posted {how} Recaps already posted keep their format "
+            "when edited.",
             ephemeral=True,
         )
 

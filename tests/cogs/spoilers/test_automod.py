@@ -4,6 +4,8 @@ job, untouched by a restart), and the rule is remade or corrected after a modera
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
 import pytest
 
@@ -28,7 +30,7 @@ def grant_manage_server(h: Harness) -> None:
     )
 
 
-async def run(actor: Actor, command: str, **options: object) -> Reply:
+async def run(actor: Actor, command: str, **options: Any) -> Reply:
     reply = await actor.slash(command, **options)
     if reply.kind == "deferred":
         await reply.wait_done()
@@ -64,9 +66,19 @@ def changes(h: Harness) -> list[str]:
     ]
 
 
+async def reghabi_blocked(h: Harness) -> None:
+    """Severance, the bot with Manage Server, Reghabi a fresh word of S2E3, and AutoMod on."""
+    await severance(h)
+    grant_manage_server(h)
+    await h.settle()
+    await run(h.mod, "spoilers words add", episode="S2E3", word="Reghabi")
+    await run(h.mod, "spoilers automod on")
+    assert blocked(h, "reghabi")
+
+
 async def status(h: Harness) -> str:
     reply = await h.owner.slash("config show")
-    return {f["name"]: f["value"] for f in reply.embeds[0]["fields"]}["AutoMod"]
+    return str({f["name"]: f["value"] for f in reply.embeds[0]["fields"]}["AutoMod"])
 
 
 async def test_a_fresh_word_is_blocked_until_its_window_ends_and_a_restart_changes_nothing(
@@ -127,13 +139,9 @@ async def test_without_manage_server_the_command_says_so_and_nothing_changes(har
 
 async def test_a_rule_deleted_by_hand_is_made_again_and_one_edited_is_corrected(harness: Harness) -> None:
     h = harness
-    await severance(h)
-    grant_manage_server(h)
-    await h.settle()
-    await run(h.mod, "spoilers words add", episode="S2E3", word="Reghabi")
-    await run(h.mod, "spoilers automod on")
+    await reghabi_blocked(h)
     first = rule(h)
-    assert blocked(h, "reghabi") and (await status(h)) == "on; blocking 1 keyword for S2E3"
+    assert (await status(h)) == "on; blocking 1 keyword for S2E3"
     delete_by_hand(h.lb, h.guild, first)
     assert "missing" in await status(h)
     await run(h.mod, "spoilers words add", episode="S2E4", word="Cobel")
@@ -183,12 +191,7 @@ async def test_a_word_that_cant_be_a_keyword_is_kept_and_says_why(harness: Harne
 
 async def test_a_schedule_change_brings_the_rule_in_line_at_once(harness: Harness) -> None:
     h = harness
-    await severance(h)
-    grant_manage_server(h)
-    await h.settle()
-    await run(h.mod, "spoilers words add", episode="S2E3", word="Reghabi")
-    await run(h.mod, "spoilers automod on")
-    assert blocked(h, "reghabi")
+    await reghabi_blocked(h)
     # The schedule was wrong: S2E3 aired a month ago, so its words are stale already.
     await h.bot.episodes.upsert(h.guild.id, [(EpisodeCode(2, 3), None, int(h.clock.now()) - 30 * DAY)])
     await until(lambda: not rule(h).enabled, what="the rule to follow the schedule")
@@ -197,11 +200,7 @@ async def test_a_schedule_change_brings_the_rule_in_line_at_once(harness: Harnes
 
 async def test_off_removes_the_rule_and_the_discussion_channel_is_exempt(harness: Harness) -> None:
     h = harness
-    await severance(h)
-    grant_manage_server(h)
-    await h.settle()
-    await run(h.mod, "spoilers words add", episode="S2E3", word="Reghabi")
-    await run(h.mod, "spoilers automod on")
+    await reghabi_blocked(h)
     await run(h.mod, "spoilers discussions", channel=h.world.theories)
     assert rule(h).exempt_channels == [h.world.spoilers.id, h.world.theories.id]
     reply = await run(h.mod, "spoilers automod off")
