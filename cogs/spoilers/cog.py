@@ -20,6 +20,7 @@ from bot.embeds import CONTENT_MAX, fit_lines, fit_text
 from bot.episode_options import episode_choices, read_episode
 from bot.episodes import EpisodeCode, parse_episode
 from bot.errors import BotMissingPermissions, UserError
+from bot.forum_tags import forum_tag_ids, season_tag_name
 from bot.roles import ensure_label_role
 from bot.scheduler import describe_http_error
 from bot.spoilers import spoiler
@@ -183,12 +184,15 @@ class Spoilers(
         problem = keyword_problem(word) if word is not None else None
         if problem is not None:
             notes.append(f"AutoMod can't block {spoiler(word or '')}: {problem}")
-        if not settings.automod_spoilers:
-            await interaction.response.send_message(fit_text("\n".join([text, *notes])), ephemeral=True)
-            return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        notes.extend(await self.follow(interaction.guild, word=word if problem is None else None))
-        await interaction.followup.send(fit_text("\n".join([text, *notes])), ephemeral=True)
+        if settings.automod_spoilers:
+            if not interaction.response.is_done():
+                await interaction.response.defer(ephemeral=True, thinking=True)
+            notes.extend(await self.follow(interaction.guild, word=word if problem is None else None))
+        answer = fit_text("\n".join([text, *notes]))
+        if interaction.response.is_done():
+            await interaction.followup.send(answer, ephemeral=True)
+        else:
+            await interaction.response.send_message(answer, ephemeral=True)
 
     async def follow(self, guild: discord.Guild, *, word: str | None = None) -> list[str]:
         """Bring the AutoMod rule in line (and its window-end jobs); what a moderator should know."""
@@ -521,18 +525,34 @@ class Spoilers(
             lines.append(
                 "No release is scheduled yet: add them with `/countdown season` or `/countdown import`."
             )
-        if (
-            isinstance(channel, discord.ForumChannel)
-            and not channel.permissions_for(guild.me).manage_channels
-        ):
-            lines.append(
-                "Posts go without a season tag: I'm missing **Manage Channels** there, which creating tags needs."
-            )
+        if isinstance(channel, discord.ForumChannel):
+            lines.extend(await self.season_tags(interaction, channel, {e.code.season for e in upcoming}))
         lines.append(
             f"Spoilers are welcome there: AutoMod and the guard leave {channel.mention} and its threads alone, "
             "so pick a channel meant for episode talk."
         )
         await self.settle(interaction, "\n".join(lines))
+
+    async def season_tags(
+        self, interaction: Interaction, forum: discord.ForumChannel, seasons: set[int]
+    ) -> list[str]:
+        """Make the upcoming seasons' tags now (so a release costs one request, not two); a note when
+        posts will go without one."""
+        if not forum.permissions_for(forum.guild.me).manage_channels:
+            return [
+                "Posts go without a season tag: I'm missing **Manage Channels** there, which creating tags needs."
+            ]
+        names = [season_tag_name(n) for n in sorted(seasons)]
+        if not names:
+            return []
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            await forum_tag_ids(
+                forum, names, reason="Discussion tags for Cliffhanger", example=EX_DISCUSSIONS
+            )
+        except UserError as exc:
+            return [f"Posts go without a season tag: {exc.message}"]
+        return []
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
