@@ -12,8 +12,7 @@ import pytest
 from bot.automod import RULE_NAME
 from bot.episodes import EpisodeCode
 from tests.cogs.countdowns.support import travel_to
-from tests.cogs.spoilers.test_discussions import air_time
-from tests.cogs.support import DAY, severance
+from tests.cogs.support import DAY, air_time, severance
 from tests.harness import Harness
 from tests.loopback import Actor, DiscordError, Reply
 from tests.loopback.automod import AutoModRule, add_rule_by_hand, delete_by_hand, edit_by_hand

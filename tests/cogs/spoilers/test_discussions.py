@@ -14,7 +14,7 @@ from bot.discussions import CATCH_UP
 from bot.episodes import EpisodeCode
 from cogs.countdowns.rules import LATE_RELEASE_LIMIT
 from tests.cogs.countdowns.support import announcements, configure, travel_to
-from tests.cogs.support import DAY, severance
+from tests.cogs.support import DAY, air_time, severance, with_message_content
 from tests.harness import Harness
 from tests.loopback import Channel
 from tests.loopback.limits import DiscordLimits
@@ -27,12 +27,6 @@ ACTIVE = r"^/guilds/\d+/threads/active$"
 
 def s2(n: int) -> EpisodeCode:
     return EpisodeCode(2, n)
-
-
-async def air_time(h: Harness, code: EpisodeCode) -> int:
-    episode = await h.bot.episodes.get(h.guild.id, code)
-    assert episode is not None and episode.air_at is not None
-    return episode.air_at
 
 
 async def job(h: Harness, code: EpisodeCode) -> Job | None:
@@ -301,3 +295,24 @@ async def test_a_release_moved_by_the_schedule_moves_its_thread(harness: Harness
     assert threads(h, "S2E4 discussion") == []
     travel_to(h, old + DAY)
     assert (await finished(h, s2(4))).state == "sent"
+
+
+async def test_the_guard_leaves_discussion_threads_alone(harness: Harness) -> None:
+    """Spoilers are welcome in a release's thread: the guard removes a fresh word elsewhere, not there."""
+    h = harness
+    await severance(h)
+    await with_message_content(h)
+    talk = h.lb.add_channel(h.guild, "episode-talk")
+    await h.settle()
+    await h.mod.slash("spoilers words add", episode="S2E4", word="Cobel")
+    assert "\N{WHITE HEAVY CHECK MARK}" in (await h.mod.slash("spoilers guard on")).text
+    await discussions_in(h, talk)
+    travel_to(h, await air_time(h, s2(4)))
+    assert (await finished(h, s2(4))).state == "sent"
+    [thread] = threads(h, "S2E4 discussion", talk)
+    alice = h.world.members["alice"]
+    welcome = h.lb.post_as(alice, thread, "Cobel knew all along")
+    leak = h.lb.post_as(alice, h.world.general, "Cobel knew all along")
+    await h.lb.wait_for_message(lambda m: m.author.id == h.lb.bot_user.id and "From @helly" in m.content)
+    await h.settle()
+    assert leak.deleted and not welcome.deleted
