@@ -28,6 +28,7 @@ from .db.progress import ProgressStore
 from .db.role_refusals import RoleRefusalStore
 from .db.spoiler_channels import SpoilerChannelStore
 from .db.spoiler_words import SpoilerWordStore
+from .discussions import Discussions
 from .errors import report_error
 from .lock import InstanceLock
 from .ratelimit import GlobalRateLimiter
@@ -104,6 +105,8 @@ class Cliffhanger(commands.AutoShardedBot):
         # /config subcommands and /config show lines that features add, whatever order cogs load in.
         self.config_registry = ConfigRegistry()
         self.scheduler = Scheduler(self.jobs, clock=clock, gate=self.wait_until_ready)
+        # A discussion thread per release: /spoilers discussions sets it up, announcements link to it.
+        self.discussions = Discussions(self)
         # Every REST request except interaction responses passes through this limiter, so a fan-out
         # plus whatever else the bot does at that moment stays under Discord's global 50/s.
         self.rate_limiter = GlobalRateLimiter()
