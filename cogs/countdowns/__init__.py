@@ -1,10 +1,13 @@
-"""Countdowns to premieres and episode drops: commands, storage, announcements and schedule packs."""
+"""Countdowns to premieres and episode drops (/countdown), and following a show from TVmaze (/show):
+commands, storage, announcements, schedule packs and syncing. The two cogs share one
+`CountdownService`: the same lock per server, the same stores and the same event mirror."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from .cog import Countdowns
+from .service import CountdownService
 
 if TYPE_CHECKING:
     from bot.core import Cliffhanger
@@ -13,4 +16,5 @@ __all__ = ["Countdowns", "setup"]
 
 
 async def setup(bot: Cliffhanger) -> None:
-    await bot.add_cog(Countdowns(bot))
+    service = CountdownService(bot)
+    await bot.add_cog(Countdowns(bot, service))
