@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can, ensure_moderator, moderator_only
+from bot.checks import ensure_moderator, moderator_only
 from bot.config_registry import ConfigSection
 from bot.embeds import DESCRIPTION_MAX, fit_lines, fit_text, pack_embeds
 from bot.episodes import EpisodeCode
@@ -27,7 +27,7 @@ from bot.transformers import WhenTransformer, server_zone
 from . import render
 from .announce import Announcer
 from .packs import PACKS_DIR, Pack, find_pack, list_packs, load_pack
-from .roles import default_role_name, make_ping_role, ping_role_warnings
+from .roles import ping_role_warnings
 from .rules import (
     CADENCES,
     DEFAULT_MILESTONES,
@@ -58,7 +58,6 @@ EX_WHEN_CREATE = "/countdown create title:Severance season 2 when:{when}"
 EX_WHEN_EDIT = "/countdown edit countdown:1 when:{when}"
 EX_WHEN_SEASON = "/countdown season season:2 first:{when} episodes:10"
 EX_MILESTONES = "/countdown create title:Premiere when:in 30 days milestones:14d,1d,10m"
-EX_ROLE = "/countdown create title:Premiere when:in 30 days role:@Severance pings"
 EX_SHOW = "/countdown show countdown:1"
 
 
@@ -122,62 +121,6 @@ class Countdowns(
             noun=("countdown", "countdowns"),
             example="/countdown show countdown:{number}",
         )
-
-    async def target_channel(
-        self, guild: discord.Guild, channel: discord.TextChannel | None, *, example: str
-    ) -> discord.TextChannel:
-        """The channel a countdown will announce in, checked now: the given one or the server's."""
-        if channel is not None:
-            ensure_bot_can(channel, ANNOUNCE_PERMISSIONS, example=example)
-            return channel
-        settings = await self.bot.guild_store.get(guild.id)
-        if settings.announce_channel_id is None:
-            raise UserError(
-                "This server has no announcement channel yet. Pick a channel for this countdown, or set the "
-                "default with `/config announcements`.",
-                example=f"{example} channel:#announcements",
-            )
-        default = guild.get_channel(settings.announce_channel_id)
-        if not isinstance(default, discord.TextChannel):
-            raise UserError(
-                "The server's announcement channel was deleted. Pick a channel for this countdown, or set a "
-                "new default with `/config announcements`.",
-                example=f"{example} channel:#announcements",
-            )
-        ensure_bot_can(default, ANNOUNCE_PERMISSIONS, example=f"{example} channel:#{default.name}")
-        return default
-
-    async def ping_role(
-        self,
-        guild: discord.Guild,
-        role: discord.Role | None,
-        make_role: bool,
-        *,
-        moderator: discord.Member | discord.User,
-        name_base: str,
-        channel: discord.TextChannel,
-        notes: list[str],
-    ) -> discord.Role | None:
-        """The role to ping (given, made, or none), with notes on what won't work yet."""
-        if role is None and make_role:
-            role, created = await make_ping_role(
-                self.bot, guild, default_role_name(name_base), moderator=moderator, example=EX_ROLE
-            )
-            notes.append(
-                f"{'Created' if created else 'Reusing'} the ping role {role.mention}; members get it with **Notify me**."
-            )
-        if role is not None:
-            notes.extend(ping_role_warnings(role, channel))
-        return role
-
-    async def check_role_options(
-        self, interaction: Interaction, role: discord.Role | None, make_role: bool, *, example: str = EX_ROLE
-    ) -> None:
-        """Refuse a bad ping role before anything is deferred or created."""
-        if role is not None and make_role:
-            raise UserError("Pick a `role` or set `make_role`, not both.", example=example)
-        if role is not None:
-            await ensure_label_role(self.bot, role, moderator=interaction.user, example=example)
 
     def schedule_notes(self, report: Scheduled) -> list[str]:
         notes = []
@@ -317,14 +260,14 @@ class Countdowns(
         assert guild is not None  # noqa: S101 - guild_only
         clean = await self.checked_title(guild.id, title)
         offsets = parse_milestones(milestones, example=EX_MILESTONES) if milestones else DEFAULT_MILESTONES
-        target = await self.target_channel(
+        target = await self.service.target_channel(
             guild, channel, example=f"/countdown create title:{clean} when:in 3 days"
         )
-        await self.check_role_options(interaction, role, make_role)
+        await self.service.check_role_options(interaction, role, make_role)
         await interaction.response.defer(ephemeral=True, thinking=True)
         notes: list[str] = [f"Read as {describe(when.at, when.zone)}."]
         settings = await self.bot.guild_store.get(guild.id)
-        ping = await self.ping_role(
+        ping = await self.service.ping_role(
             guild,
             role,
             make_role,
@@ -430,7 +373,7 @@ class Countdowns(
             )
         target: discord.TextChannel | None = None
         if channel is not None:
-            target = await self.target_channel(guild, channel, example=example)
+            target = await self.service.target_channel(guild, channel, example=example)
             changes["channel_id"] = channel.id
         if role is not None:
             await ensure_label_role(
@@ -592,8 +535,8 @@ class Countdowns(
         assert guild is not None  # noqa: S101 - guild_only
         example = f"/countdown season season:{season} first:jan 16 9pm episodes:{episodes}"
         offsets = parse_milestones(milestones, example=f"{example} milestones:1d,1h") if milestones else None
-        target = await self.target_channel(guild, channel, example=example)
-        await self.check_role_options(interaction, role, make_role)
+        target = await self.service.target_channel(guild, channel, example=example)
+        await self.service.check_role_options(interaction, role, make_role)
         wall = first.wall or dt.datetime.fromtimestamp(first.at, dt.UTC).astimezone(first.zone).replace(
             tzinfo=None
         )
@@ -602,7 +545,7 @@ class Countdowns(
         await interaction.response.defer(ephemeral=True, thinking=True)
         notes: list[str] = []
         settings = await self.bot.guild_store.get(guild.id)
-        ping = await self.ping_role(
+        ping = await self.service.ping_role(
             guild,
             role,
             make_role,
@@ -653,8 +596,8 @@ class Countdowns(
                 )
             seasons = (chosen,)
         offsets = parse_milestones(milestones, example=f"{example} milestones:1d,1h") if milestones else None
-        target = await self.target_channel(guild, channel, example=example)
-        await self.check_role_options(interaction, role, make_role)
+        target = await self.service.target_channel(guild, channel, example=example)
+        await self.service.check_role_options(interaction, role, make_role)
         await interaction.response.defer(ephemeral=True, thinking=True)
         notes: list[str] = []
         settings = await self.bot.guild_store.get(guild.id)
@@ -663,7 +606,7 @@ class Countdowns(
             notes.append(
                 f"This server now follows **{escape(loaded.show)}** (change it with `/config show-name`)."
             )
-        ping = await self.ping_role(
+        ping = await self.service.ping_role(
             guild,
             role,
             make_role,

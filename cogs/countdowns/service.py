@@ -15,19 +15,24 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can
+from bot.errors import UserError
+from bot.roles import ensure_label_role
 from bot.spoilers import ensure_title_safe
 from bot.text import clean_title
 
 from .events import DESCRIPTION, EventMirror
+from .roles import default_role_name, make_ping_role, ping_role_warnings
 from .rules import JOB_KIND, key_prefix, plan_jobs
 from .store import Countdown, CountdownStore, FollowStore, NewCountdown
 
 if TYPE_CHECKING:
     from bot.core import Cliffhanger
 
-__all__ = ["EX_CREATE", "CountdownService", "Scheduled"]
+__all__ = ["EX_CREATE", "EX_ROLE", "CountdownService", "Scheduled"]
 
 EX_CREATE = "/countdown create title:Severance season 2 when:jan 17 9pm"
+EX_ROLE = "/countdown create title:Premiere when:in 30 days role:@Severance pings"
 
 
 @dataclass
@@ -64,6 +69,68 @@ class CountdownService:
         title = clean_title(raw, example=example)
         await ensure_title_safe(self.bot, guild_id, title, example=example)
         return title
+
+    # -- the options episode countdowns share (channel, ping role) -------------------------------
+    async def target_channel(
+        self, guild: discord.Guild, channel: discord.TextChannel | None, *, example: str
+    ) -> discord.TextChannel:
+        """The channel a countdown will announce in, checked now: the given one or the server's."""
+        if channel is not None:
+            ensure_bot_can(channel, ANNOUNCE_PERMISSIONS, example=example)
+            return channel
+        settings = await self.bot.guild_store.get(guild.id)
+        if settings.announce_channel_id is None:
+            raise UserError(
+                "This server has no announcement channel yet. Pick a channel for this countdown, or set the "
+                "default with `/config announcements`.",
+                example=f"{example} channel:#announcements",
+            )
+        default = guild.get_channel(settings.announce_channel_id)
+        if not isinstance(default, discord.TextChannel):
+            raise UserError(
+                "The server's announcement channel was deleted. Pick a channel for this countdown, or set a "
+                "new default with `/config announcements`.",
+                example=f"{example} channel:#announcements",
+            )
+        ensure_bot_can(default, ANNOUNCE_PERMISSIONS, example=f"{example} channel:#{default.name}")
+        return default
+
+    async def ping_role(
+        self,
+        guild: discord.Guild,
+        role: discord.Role | None,
+        make_role: bool,
+        *,
+        moderator: discord.Member | discord.User,
+        name_base: str,
+        channel: discord.TextChannel,
+        notes: list[str],
+    ) -> discord.Role | None:
+        """The role to ping (given, made, or none), with notes on what won't work yet."""
+        if role is None and make_role:
+            role, created = await make_ping_role(
+                self.bot, guild, default_role_name(name_base), moderator=moderator, example=EX_ROLE
+            )
+            notes.append(
+                f"{'Created' if created else 'Reusing'} the ping role {role.mention}; members get it with **Notify me**."
+            )
+        if role is not None:
+            notes.extend(ping_role_warnings(role, channel))
+        return role
+
+    async def check_role_options(
+        self,
+        interaction: discord.Interaction[Cliffhanger],
+        role: discord.Role | None,
+        make_role: bool,
+        *,
+        example: str = EX_ROLE,
+    ) -> None:
+        """Refuse a bad ping role before anything is deferred or created."""
+        if role is not None and make_role:
+            raise UserError("Pick a `role` or set `make_role`, not both.", example=example)
+        if role is not None:
+            await ensure_label_role(self.bot, role, moderator=interaction.user, example=example)
 
     # -- countdowns and their milestones ---------------------------------------------------------
     async def schedule(self, countdown: Countdown, now: float) -> Scheduled:
