@@ -164,6 +164,20 @@ class JobStore:
         )
         return [Job.from_row(r) for r in rows]
 
+    async def latest(self, guild_id: int, kind: str, key_prefix: str, limit: int) -> list[Job]:
+        """The newest jobs of one owner (by due time, newest first): what happened lately."""
+        escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self.db.fetchall(
+            """
+            SELECT * FROM scheduled_jobs
+            WHERE guild_id = ? AND kind = ? AND key LIKE ? ESCAPE '\\'
+            ORDER BY due_at DESC, id DESC
+            LIMIT ?
+            """,
+            (guild_id, kind, escaped + "%", limit),
+        )
+        return [Job.from_row(r) for r in rows]
+
     async def next_run_at(self) -> int | None:
         """When the earliest pending job should run, or None when nothing is pending."""
         value = await self.db.fetchval("SELECT min(run_at) FROM scheduled_jobs WHERE state = 'pending'")

@@ -8,13 +8,15 @@ from typing import TYPE_CHECKING
 
 from .cog import Countdowns
 from .service import CountdownService
+from .shows import Shows
 
 if TYPE_CHECKING:
     from bot.core import Cliffhanger
 
-__all__ = ["Countdowns", "setup"]
+__all__ = ["Countdowns", "Shows", "setup"]
 
 
 async def setup(bot: Cliffhanger) -> None:
     service = CountdownService(bot)
     await bot.add_cog(Countdowns(bot, service))
+    await bot.add_cog(Shows(bot, service))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
 
 from bot.db.jobs import Job
 from bot.spoilers import spoiler
 from bot.text import escape
 from bot.timeparse import Zone, describe
+from bot.tvmaze import CREDIT
 
 from .rules import explain_milestones, headline, milestone_label
 from .store import Countdown, Failure
@@ -18,6 +21,7 @@ __all__ = [
     "countdown_embed",
     "failure_notice",
     "list_embed",
+    "schedule_notice",
     "status_embed",
 ]
 
@@ -187,3 +191,41 @@ def choice_name(countdown: Countdown, zone: Zone, now: float) -> str:
     room = 100 - len(suffix)
     title = countdown.title if len(countdown.title) <= room else countdown.title[: room - 3] + "..."
     return title + suffix
+
+
+# -- schedule notices (a followed show's dates changed) ---------------------------------------------
+NOTICE_ICONS = {
+    "new": "\N{SPARKLES}",
+    "dated": "\N{SPIRAL CALENDAR PAD}",
+    "moved": "\N{CLOCKWISE RIGHTWARDS AND LEFTWARDS OPEN CIRCLE ARROWS}",
+    "removed": "\N{WASTEBASKET}",
+}
+
+
+def notice_line(notice: dict[str, Any]) -> str:
+    """One change in words, times as Discord timestamps so each member reads their own:
+    'S2E4 moved from <t:...:F> to <t:...:F>'. Episode codes only: titles could spoil."""
+    kind, label = str(notice["kind"]), str(notice["label"])
+    at, was = notice.get("at"), notice.get("was_at")
+    if kind == "moved":
+        was_label = f" (was {notice['was_label']})" if notice.get("was_label") else ""
+        return f"**{label}**{was_label} moved from <t:{was}:F> to <t:{at}:F> (<t:{at}:R>)."
+    if kind == "dated":
+        return f"**{label}** has a date: <t:{at}:F> (<t:{at}:R>)."
+    if kind == "removed":
+        reason = notice.get("reason") or "TVmaze no longer lists it"
+        return f"**{label}**, due <t:{was}:F>, is off the schedule: {reason}."
+    return f"**{label}** is on the schedule: <t:{at}:F> (<t:{at}:R>)."
+
+
+def schedule_notice(notice: dict[str, Any]) -> discord.Embed:
+    """The announcement-channel message for one change, crediting TVmaze."""
+    icon = NOTICE_ICONS.get(str(notice["kind"]), "")
+    show = str(notice.get("show") or "The show")
+    embed = discord.Embed(
+        title=f"{show}: schedule change"[:256],
+        description=f"{icon} {notice_line(notice)}",
+        colour=UPCOMING_COLOUR,
+    )
+    embed.set_footer(text=CREDIT)
+    return embed
