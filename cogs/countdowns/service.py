@@ -164,10 +164,12 @@ class CountdownService:
 
     async def cancel(self, countdown: Countdown, reason: str) -> int:
         """Delete a countdown, cancelling its pending milestones with `reason` recorded on each (what
-        was posted stays on record). Returns how many were cancelled. Its event goes in `mirror`."""
+        was posted stays on record, retired from the countdown's keys so a new countdown that gets its
+        id starts afresh). Returns how many were cancelled. Its event goes in `mirror`."""
         cancelled = await self.bot.scheduler.cancel(
             countdown.guild_id, JOB_KIND, key_prefix(countdown.id), reason
         )
+        await self.bot.jobs.retire(countdown.guild_id, JOB_KIND, key_prefix(countdown.id))
         await self.store.delete(countdown.guild_id, countdown.id)
         return cancelled
 

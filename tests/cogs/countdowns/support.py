@@ -86,6 +86,15 @@ async def jobs(h: Harness, countdown_id: int) -> dict[int, Job]:
     return {int(j.payload["offset"]): j for j in rows}
 
 
+async def retired(h: Harness, countdown_id: int) -> list[Job]:
+    """The milestone rows of a deleted countdown, kept as a record under retired keys."""
+    rows = await h.bot.db.fetchall(
+        "SELECT * FROM scheduled_jobs WHERE guild_id = ? AND key LIKE ? ORDER BY due_at",
+        (h.guild.id, f"retired:%:countdown:{countdown_id}:%"),
+    )
+    return [Job.from_row(r) for r in rows]
+
+
 async def settled(h: Harness, countdown_id: int, *offsets: int) -> dict[int, Job]:
     """Wait until these milestones are finished (sent, skipped, failed or cancelled)."""
 
