@@ -95,7 +95,7 @@ class ShowSync:
         self.follows = service.follows
         self.store = service.store
         self.interval = bot.settings.show_sync_hours * 3600
-        self.rounds = 0  # rounds finished, for tests and /about-style reports
+        self.rounds = 0  # rounds finished (whether or not TVmaze answered): what tests wait for
         self.started = asyncio.Event()  # the start-up round's writes are done (or there was none)
         self._wake = asyncio.Event()
         self._saved_at: dict[int, float] = {}  # show id -> fetched_at of the episode list stored
@@ -329,12 +329,12 @@ class ShowSync:
             )
 
     def due_at(self, follow: Follow) -> float:
-        """When a server's show is next due a sync: the interval after its last one, sooner to retry
-        one that failed."""
-        due = (follow.synced_at or 0) + self.interval
+        """When a server's show is next due a sync: the interval after its last one; after a failed
+        try, RETRY_FAILED after that try (sooner than the interval, and never at once again: an outage
+        is not hammered)."""
         if follow.sync_error is not None:
-            due = min(due, (follow.tried_at or 0) + RETRY_FAILED)
-        return float(due)
+            return float((follow.tried_at or 0) + RETRY_FAILED)
+        return float((follow.synced_at or 0) + self.interval)
 
     async def run(self) -> None:
         """The background task (started in cog_load): at start-up a round if any show is stale, then
@@ -378,6 +378,7 @@ class ShowSync:
             )
         finally:
             self.started.set()
+            self.rounds += 1
 
     async def round(self) -> None:
         """One sync of every followed show: which changed (one call), their episode lists (one call
@@ -410,7 +411,6 @@ class ShowSync:
                 continue
             async with self.service.serial(follow.guild_id):
                 await self.mirror(guild, follow, applied)
-        self.rounds += 1
 
     async def _sync_show(
         self, show_id: int, group: list[Follow], updates: dict[int, int] | None, now: float
