@@ -4,6 +4,7 @@ move, add and remove countdowns with one notice each, restarts, drops, TBA dates
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
 from bot.episodes import EpisodeCode
 from cogs.countdowns.rules import DEFAULT_MILESTONES, EPISODE_MILESTONES
@@ -127,8 +128,10 @@ async def test_a_date_that_moved_while_the_bot_was_down_is_synced_before_anythin
     tv(h).forget_calls()
     later = episode.release_at + 3 * DAY
     tv(h).set_airstamp(show_id, 2, 2, later)
-    # Back half an hour before S2E2's old time: its 1h milestone fell due while the bot was down.
+    # Back half an hour before S2E2's old time: its 1h milestone fell due while the bot was down. TVmaze
+    # is slow to answer, so the scheduler is ready long before the sync has news.
     travel_to(h, episode.release_at - 30 * 60)
+    tv(h).fail("slow", delay=1.0, path="/updates")
     await h.start()
     (notice,) = await posted_notices(h, 1)
     assert (
@@ -414,3 +417,127 @@ async def test_members_cannot_follow_and_without_a_follow_status_says_how(harnes
     for path in ("show sync", "show unfollow"):
         assert "Only moderators can do that" in (await h.alice.slash(path)).text
     assert tv(h).calls == []
+
+
+# -- switching shows ---------------------------------------------------------------------------------------
+def slow_horses_on_tv(h: Harness) -> int:
+    show_id = tv(h).add_show("Slow Horses", premiered="2022-04-01", network="BBC One")
+    tv(h).add_season(show_id, 5, now(h) + 10 * DAY, 6)
+    return show_id
+
+
+async def test_following_another_show_asks_first_then_replaces_the_schedule(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    severance = severance_on_tv(h)
+    await follow(h, severance)
+    old = await cog(h).store.with_episodes(h.guild.id)
+    horses = slow_horses_on_tv(h)
+    ask = await follow(h, horses)
+    assert "This server follows **Severance**. Follow **Slow Horses** instead?" in ask.text, ask.text
+    assert ask.message is not None
+    assert [b["label"] for b in ask.message.buttons()] == ["Follow Slow Horses", "Keep Severance"]
+    kept = await h.owner.click(ask.message, "Keep Severance")
+    assert "Kept **Severance**; nothing changed." in kept.content
+    assert len(await cog(h).store.with_episodes(h.guild.id)) == 10
+
+    ask = await follow(h, horses)
+    assert ask.message is not None
+    await h.owner.click(ask.message, "Follow Slow Horses")
+    await until(
+        lambda: "follows **Slow Horses" in (ask.message.content if ask.message else ""), what="the switch"
+    )
+    assert "Replaced **Severance**: 10 of its countdowns still to come were cancelled" in ask.message.content
+    now_held = await cog(h).store.with_episodes(h.guild.id)
+    assert [c.title for c in now_held] == [f"Slow Horses S5E{n}" for n in range(1, 7)]
+    assert [e.code for e in await h.bot.episodes.schedule(h.guild.id)] == [
+        EpisodeCode(5, n) for n in range(1, 7)
+    ]
+    assert sorted(e.name for e in h.guild.events.values()) == sorted(c.title for c in now_held)
+    assert (await h.bot.guild_store.get(h.guild.id)).show_name == "Slow Horses"
+    rows = await retired(h, old[0].id)
+    assert rows and all(
+        j.reason == "the server stopped following Severance to follow another show"
+        for j in rows
+        if j.state == "cancelled"
+    )
+    assert notices(h) == []
+
+
+async def test_a_server_with_another_shows_schedule_is_asked_before_following(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    imported = await h.owner.slash("countdown import", pack="severance")
+    await imported.wait_done()
+    assert "Imported **Severance**" in imported.text, imported.text
+    horses = slow_horses_on_tv(h)
+    ask = await follow(h, horses)
+    assert "This server follows **Severance**. Follow **Slow Horses** instead?" in ask.text, ask.text
+    same = await follow(h, severance_on_tv(h))  # the same show: its schedule is adopted, no question
+    assert "This server follows **Severance (2022, Apple TV+)** from TVmaze now." in same.text, same.text
+
+
+async def test_a_confirmation_rechecks_the_show_when_pressed(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    await follow(h, severance_on_tv(h))
+    horses = slow_horses_on_tv(h)
+    ask = await follow(h, horses)
+    assert ask.message is not None
+    await h.owner.slash("show unfollow")
+    late = await h.owner.click(ask.message, "Follow Slow Horses")
+    assert "This server no longer follows **Severance**; run `/show follow` again." in late.text
+    assert await shows_cog(h).follows.get(h.guild.id) is None
+
+
+async def test_unfollow_keeps_the_countdowns_and_stops_syncing(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    show_id = severance_on_tv(h)
+    await follow(h, show_id)
+    config = await h.owner.slash("config show")
+    assert (
+        "Followed show" in config.text and "**Severance (2022, Apple TV+)** on TVmaze, synced" in config.text
+    )
+    reply = await h.owner.slash("show unfollow")
+    assert "no longer follows **Severance** on TVmaze" in reply.text
+    tv(h).set_airstamp(show_id, 2, 3, now(h) + 300 * DAY)
+    tv(h).forget_calls()
+    h.clock.jump(7 * HOUR)
+    await h.bot.scheduler.wait_caught_up(now(h))
+    assert tv(h).calls == [] and notices(h) == []
+    assert len(await cog(h).store.with_episodes(h.guild.id)) == 10
+    again = await h.owner.slash("show unfollow")
+    assert "doesn't follow a show" in again.text
+
+
+# -- exactly once --------------------------------------------------------------------------------------------
+async def test_a_notice_written_but_not_yet_posted_is_posted_once_after_a_restart(harness: Harness) -> None:
+    """The sync and its notices are one transaction; the notice then waits in the scheduler. A bot that
+    stops right after the sync posts it at its next start, once, and never again."""
+    h = harness
+    await configure(h)
+    show_id = severance_on_tv(h)
+    await follow(h, show_id)
+    await h.bot.scheduler.stop()  # the process is about to die: nothing is posted any more
+    tv(h).set_airstamp(show_id, 2, 6, (await countdown_for(h, "S2E6")).release_at + DAY)
+    reply = await h.owner.slash("show sync")
+    await reply.wait_done()
+    assert "1 change" in reply.text
+    assert notices(h) == []
+    await h.restart()
+    (notice,) = await posted_notices(h, 1)
+    assert "**S2E6** moved" in notice.embeds[0]["description"]
+    # Marked sent after Discord took it, then the process died before the mark: back two hours later,
+    # Discord has forgotten the nonce and the bot finds its message by the invisible marker.
+    path = h.settings.database_path
+    await h.stop()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE scheduled_jobs SET state = 'sending', result = NULL WHERE kind = 'show'")
+    h.clock.jump(2 * HOUR)
+    await h.start()
+    await until(lambda: h.lb.requests_to("GET", r"/channels/\d+/messages"), what="the look for the marker")
+    await h.bot.scheduler.wait_caught_up(now(h))
+    assert len(notices(h)) == 1
+    (job,) = await h.bot.jobs.latest(h.guild.id, "show", "show:", 10)
+    assert job.state == "sent" and job.result == f"{h.world.announcements.id}/{notice.id}"
