@@ -48,6 +48,17 @@ def channel_text(countdown: Countdown, default_channel_id: int | None) -> str:
     return "the announcement channel (none is set: `/config announcements`)"
 
 
+def episode_field(countdown: Countdown, episode_title: str | None) -> str | None:
+    """'S2E4 · ||its title||' (titles can spoil), a drop's 'S1E1-E6' (an en dash) alone, or None for a countdown
+    that is not an episode's."""
+    label = countdown.label
+    if label is None:
+        return None
+    if episode_title and not countdown.is_drop:
+        return f"{label} \N{MIDDLE DOT} {spoiler(episode_title)}"
+    return label
+
+
 def countdown_embed(
     countdown: Countdown,
     *,
@@ -68,11 +79,9 @@ def countdown_embed(
         description=description,
         colour=RELEASED_COLOUR if released else UPCOMING_COLOUR,
     )
-    if countdown.code is not None:
-        value = str(countdown.code)
-        if episode_title:
-            value += f" \N{MIDDLE DOT} {spoiler(episode_title)}"
-        embed.add_field(name="Episode", value=value, inline=True)
+    episode = episode_field(countdown, episode_title)
+    if episode is not None:
+        embed.add_field(name="Episode", value=episode, inline=True)
     if details:
         embed.add_field(
             name="Announced",
@@ -109,11 +118,9 @@ def announcement(
         description=description,
         colour=RELEASED_COLOUR if offset == 0 else MILESTONE_COLOUR,
     )
-    if countdown.code is not None:
-        value = str(countdown.code)
-        if episode_title:
-            value += f" \N{MIDDLE DOT} {spoiler(episode_title)}"
-        embed.add_field(name="Episode", value=value)
+    episode = episode_field(countdown, episode_title)
+    if episode is not None:
+        embed.add_field(name="Episode", value=episode)
     embed.set_footer(text=f"Countdown #{countdown.id}")
     return content, embed
 
