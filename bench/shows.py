@@ -36,8 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import RESULTS, loopback, machine, save, settle_heap, summary, table
-from bench.scale import _rows, channel_id, guild_id, user_id
-from bot.db import Database
+from bench.scale import _rows, channel_id, guild_id, migrate_new, user_id
 from bot.db.migrate import load_migrations
 from bot.tvmaze import Episode, episodes_to_json
 from cogs.countdowns.rules import DEFAULT_MILESTONES, EPISODE_MILESTONES, encode_milestones, plan_jobs
@@ -104,17 +103,7 @@ def event_id(g: int, n: int) -> int:
 # -- the database ------------------------------------------------------------------------------------
 def build(path: Path, sizes: Sizes, now: int) -> dict[str, int]:
     """Migrate with the bot's own code, then bulk-load every server in sync with its show."""
-    path.unlink(missing_ok=True)
-
-    async def migrate() -> None:
-        db = Database(path)
-        await db.open()
-        try:
-            await db.migrate()
-        finally:
-            await db.close()
-
-    asyncio.run(migrate())
+    migrate_new(path)
     conn = sqlite3.connect(path)
     counts: dict[str, int] = {}
     lists = {k: episodes_of(k, now) for k in range(sizes.shows)}
@@ -348,7 +337,9 @@ async def watch_round(lb: LoopbackDiscord, tv: LoopbackTVmaze, moves: int, done:
         await asyncio.sleep(0.05)
 
 
-async def run_once(sizes: Sizes, built: Built, rate: float, baseline: float) -> dict[str, Any]:
+async def run_once(
+    sizes: Sizes, built: Built, rate: float, baseline: float, profile: Path | None = None
+) -> dict[str, Any]:
     moves = sum(1 for g in range(sizes.servers) if changed(g % sizes.shows))
     tv = LoopbackTVmaze()
     async with loopback(realistic=True) as lb, running(tv):
@@ -362,7 +353,12 @@ async def run_once(sizes: Sizes, built: Built, rate: float, baseline: float) -> 
             round_due = time.monotonic() + sizes.ready_allowance + baseline
             settle_heap()
             async with BotProcess(
-                lb.port, database, log_path=Path(folder) / "bot.log", log_level="WARNING", tvmaze_url=tv.url
+                lb.port,
+                database,
+                log_path=Path(folder) / "bot.log",
+                log_level="WARNING",
+                tvmaze_url=tv.url,
+                profile=profile,
             ) as bot:
                 await bot.start(timeout=sizes.ready_allowance)
                 load = Load(actors, rate)
@@ -403,12 +399,13 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="commands per second (default 50)")
     parser.add_argument("--baseline", type=float, default=30.0, help="seconds of load before the round")
     parser.add_argument("--small", action="store_true", help="400 servers and 20 shows, for a quick look")
+    parser.add_argument("--profile", type=Path, help="run the bot under cProfile; write the stats here")
     args = parser.parse_args()
     sizes = Sizes.small() if args.small else Sizes()
     built = cached(sizes)
     results = []
     for n in range(args.runs):
-        result = asyncio.run(run_once(sizes, built, args.rate, args.baseline))
+        result = asyncio.run(run_once(sizes, built, args.rate, args.baseline, args.profile))
         results.append(result)
         print(
             f"run {n + 1}: {result['tvmaze_calls']} TVmaze calls ({result['tvmaze_429']} 429s), round "

@@ -124,7 +124,7 @@ class ShowSync:
         fetched_at = self.bot.tvmaze.episodes_fetched_at(show_id)
         if fetched_at is not None and fetched_at > self._saved_at.get(show_id, -1.0):
             await self.follows.save_list(show_id, int(fetched_at), episodes_to_json(episodes))
-            self._saved_at[show_id] = int(fetched_at)
+            self._saved_at[show_id] = fetched_at
         return episodes
 
     # -- one server ------------------------------------------------------------------------------

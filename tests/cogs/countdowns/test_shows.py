@@ -62,6 +62,15 @@ async def test_follow_loads_the_schedule_and_counts_down_with_events(harness: Ha
     assert notices(h) == []  # following announces nothing; changes later do
 
 
+async def following_severance(h: Harness) -> int:
+    """Announcements set up, and the server following Severance (season 2 still to come)."""
+    await configure(h)
+    show_id = severance_on_tv(h)
+    reply = await follow(h, show_id)
+    assert "\N{WHITE HEAVY CHECK MARK}" in reply.text, reply.text
+    return show_id
+
+
 async def countdown_for(h: Harness, label: str) -> Countdown:
     found = [c for c in await cog(h).store.with_episodes(h.guild.id) if c.label == label]
     assert len(found) == 1, [c.label for c in await cog(h).store.with_episodes(h.guild.id)]
@@ -92,9 +101,7 @@ async def test_a_moved_date_moves_the_countdown_its_milestones_and_event_with_on
     harness: Harness,
 ) -> None:
     h = harness
-    await configure(h)
-    show_id = severance_on_tv(h)
-    await follow(h, show_id)
+    show_id = await following_severance(h)
     before = await countdown_for(h, "S2E4")
     later = before.release_at + 3 * DAY + HOUR
     tv(h).set_airstamp(show_id, 2, 4, later)
@@ -120,9 +127,7 @@ async def test_a_date_that_moved_while_the_bot_was_down_is_synced_before_anythin
     harness: Harness,
 ) -> None:
     h = harness
-    await configure(h)
-    show_id = severance_on_tv(h)
-    await follow(h, show_id)
+    show_id = await following_severance(h)
     episode = await countdown_for(h, "S2E2")
     await h.stop()
     tv(h).forget_calls()
@@ -150,9 +155,7 @@ async def test_a_date_that_moves_between_the_1d_and_1h_milestones_never_repeats_
     harness: Harness,
 ) -> None:
     h = harness
-    await configure(h)
-    show_id = severance_on_tv(h)
-    await follow(h, show_id)
+    show_id = await following_severance(h)
     premiere = await countdown_for(h, "S2E1")
     travel_to(h, premiere.release_at - DAY)
     await announced(h, premiere.id, "tomorrow")
@@ -233,9 +236,7 @@ async def test_a_tba_episode_waits_then_gets_a_countdown_and_one_notice_when_dat
 
 async def test_a_new_episode_and_a_removed_one_each_get_one_notice(harness: Harness) -> None:
     h = harness
-    await configure(h)
-    show_id = severance_on_tv(h)
-    await follow(h, show_id)
+    show_id = await following_severance(h)
     gone = await countdown_for(h, "S2E10")
     extra = gone.release_at + 7 * DAY
     tv(h).remove_episode(show_id, 2, 10)
@@ -260,9 +261,7 @@ async def test_a_new_episode_and_a_removed_one_each_get_one_notice(harness: Harn
 # -- by hand, specials, titles ------------------------------------------------------------------------------
 async def test_a_countdown_edited_by_hand_is_kept_and_status_shows_tvmazes_time(harness: Harness) -> None:
     h = harness
-    await configure(h)
-    show_id = severance_on_tv(h)
-    await follow(h, show_id)
+    show_id = await following_severance(h)
     mine = await countdown_for(h, "S2E3")
     reply = await h.owner.slash(
         "countdown edit", countdown=str(mine.id), when=f"<t:{mine.release_at + HOUR}:F>"
@@ -311,9 +310,7 @@ async def test_specials_only_when_asked_and_titles_only_when_opted_in(harness: H
 # -- TVmaze failing --------------------------------------------------------------------------------------
 async def test_an_outage_keeps_the_last_schedule_and_never_blocks_announcements(harness: Harness) -> None:
     h = harness
-    await configure(h)
-    show_id = severance_on_tv(h)
-    await follow(h, show_id)
+    show_id = await following_severance(h)
     premiere = await countdown_for(h, "S2E1")
     synced_at = (await shows_cog(h).follows.get(h.guild.id)).synced_at
     h.bot.tvmaze.backoff = 0.01
@@ -350,9 +347,7 @@ async def test_an_outage_keeps_the_last_schedule_and_never_blocks_announcements(
 
 async def test_a_hanging_tvmaze_answers_the_moderator_instead_of_blocking(harness: Harness) -> None:
     h = harness
-    await configure(h)
-    show_id = severance_on_tv(h)
-    await follow(h, show_id)
+    await following_severance(h)
     h.bot.tvmaze.timeout = 0.3
     h.bot.tvmaze.backoff = 0.01
     tv(h).fail("hang", times=10)
@@ -367,9 +362,7 @@ async def test_a_hanging_tvmaze_answers_the_moderator_instead_of_blocking(harnes
 
 async def test_a_429_storm_is_waited_out_and_the_bot_stays_within_tvmazes_limit(harness: Harness) -> None:
     h = harness
-    await configure(h)
-    show_id = severance_on_tv(h)
-    await follow(h, show_id)
+    show_id = await following_severance(h)
     tv(h).forget_calls()
     tv(h).set_airstamp(show_id, 2, 5, (await countdown_for(h, "S2E5")).release_at + DAY)
     tv(h).fail("429", times=2, retry_after="1")
@@ -429,9 +422,7 @@ def slow_horses_on_tv(h: Harness) -> int:
 
 async def test_following_another_show_asks_first_then_replaces_the_schedule(harness: Harness) -> None:
     h = harness
-    await configure(h)
-    severance = severance_on_tv(h)
-    await follow(h, severance)
+    await following_severance(h)
     old = await cog(h).store.with_episodes(h.guild.id)
     horses = slow_horses_on_tv(h)
     ask = await follow(h, horses)
@@ -480,8 +471,7 @@ async def test_a_server_with_another_shows_schedule_is_asked_before_following(ha
 
 async def test_a_confirmation_rechecks_the_show_when_pressed(harness: Harness) -> None:
     h = harness
-    await configure(h)
-    await follow(h, severance_on_tv(h))
+    await following_severance(h)
     horses = slow_horses_on_tv(h)
     ask = await follow(h, horses)
     assert ask.message is not None
@@ -493,9 +483,7 @@ async def test_a_confirmation_rechecks_the_show_when_pressed(harness: Harness) -
 
 async def test_unfollow_keeps_the_countdowns_and_stops_syncing(harness: Harness) -> None:
     h = harness
-    await configure(h)
-    show_id = severance_on_tv(h)
-    await follow(h, show_id)
+    show_id = await following_severance(h)
     config = await h.owner.slash("config show")
     assert (
         "Followed show" in config.text and "**Severance (2022, Apple TV+)** on TVmaze, synced" in config.text
@@ -517,9 +505,7 @@ async def test_a_notice_written_but_not_yet_posted_is_posted_once_after_a_restar
     """The sync and its notices are one transaction; the notice then waits in the scheduler. A bot that
     stops right after the sync posts it at its next start, once, and never again."""
     h = harness
-    await configure(h)
-    show_id = severance_on_tv(h)
-    await follow(h, show_id)
+    show_id = await following_severance(h)
     await h.bot.scheduler.stop()  # the process is about to die: nothing is posted any more
     tv(h).set_airstamp(show_id, 2, 6, (await countdown_for(h, "S2E6")).release_at + DAY)
     reply = await h.owner.slash("show sync")
