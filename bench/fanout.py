@@ -5,7 +5,11 @@ and counts every 429. The bot runs in its own process, as in production. The phy
 N / 50 seconds; the result is the achieved rate as a fraction of the floor's rate, and the count of
 429s, duplicates and lost announcements.
 
-    python -m bench.fanout [--servers 10000] [--runs 1]
+With `--discussions forum` (or `text`), each run measures the fan-out twice, side by side: without
+discussion threads, then with one per server (opened at the release, linked from the announcement);
+the extra time is their ratio, run by run.
+
+    python -m bench.fanout [--servers 10000] [--runs 1] [--discussions forum|text]
 """
 
 from __future__ import annotations
@@ -21,15 +25,27 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import GcPauses, identify_spacing, loopback, machine, save, settle_heap, table
-from tests.fanout import build_servers, seed_database, tally
+from tests.fanout import build_servers, seed_database, tally, threads_opened
+from tests.loopback import ChannelType
 from tests.loopback.process import BotProcess
 
 GLOBAL_LIMIT = 50
 
 
-async def run(servers: int) -> dict[str, Any]:
+THREAD_POSTS = ("/threads",)
+TALK = {"forum": ChannelType.FORUM, "text": ChannelType.TEXT}
+
+
+def _done(lb: Any, built: list[Any], servers: int, discussions: bool) -> bool:
+    announced = (
+        len(lb.bot_messages()) >= servers if not discussions else tally(lb, built).delivered >= servers
+    )
+    return announced and (not discussions or threads_opened(lb, built).delivered >= servers)
+
+
+async def run(servers: int, discussions: str | None = None) -> dict[str, Any]:
     async with loopback(realistic=True) as lb:
-        built = build_servers(lb, servers)
+        built = build_servers(lb, servers, discussions=TALK[discussions] if discussions else None)
         with tempfile.TemporaryDirectory() as folder:
             database = Path(folder) / "fanout.db"
             now = int(time.time())
@@ -57,22 +73,40 @@ async def run(servers: int) -> dict[str, Any]:
                     )
                 floor = servers / GLOBAL_LIMIT
                 deadline = release + floor * 3 + 60
-                while len(lb.bot_messages()) < servers and time.time() < deadline:  # noqa: ASYNC110 - sampled, no event per message
+                while not _done(lb, built, servers, bool(discussions)) and time.time() < deadline:  # noqa: ASYNC110 - sampled, no event per message
                     await asyncio.sleep(0.5)
                 await asyncio.sleep(2)  # a duplicate would arrive now
                 await bot.stop()
     gc.enable()
+    # Request times are monotonic; convert the release second to the same clock.
+    released = release - time.time() + time.monotonic()
+    posts = [r.at for r in lb.requests if r.method == "POST" and r.status == 200]
     last = max(
         r.at for r in lb.requests if r.method == "POST" and r.path.endswith("/messages") and r.status == 200
     )
-    # Request times are monotonic; convert the release second to the same clock.
-    elapsed = last - (release - time.time() + time.monotonic())
+    last_thread = max(
+        (
+            r.at
+            for r in lb.requests
+            if r.method == "POST" and r.path.endswith(THREAD_POSTS) and r.status == 200
+        ),
+        default=None,
+    )
+    elapsed = max(posts) - released  # the last announcement, opening message or thread
     counted = tally(lb, built)
+    opened = threads_opened(lb, built)
     refused = dict(lb.limits.refused) if lb.limits else {}
     return {
         "servers": servers,
+        "discussions": discussions,
         "floor_s": floor,
         "elapsed_s": elapsed,
+        "last_announcement_s": last - released,
+        "last_thread_s": None if last_thread is None else last_thread - released,
+        "requests": sum(1 for r in lb.requests if r.at >= released),
+        "threads": opened.delivered,
+        "thread_duplicates": opened.duplicates,
+        "threads_lost": opened.lost,
         "rate_vs_floor": floor / elapsed,
         "global_429": refused.get("global", 0),
         "other_429": sum(v for k, v in refused.items() if k != "global"),
@@ -88,7 +122,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--servers", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument(
+        "--discussions",
+        choices=sorted(TALK),
+        help="also measure each run with a discussion thread per server (a forum post or a text thread)",
+    )
     args = parser.parse_args()
+    if args.discussions:
+        side_by_side(args)
+        return
     results = []
     for n in range(args.runs):
         result = asyncio.run(run(args.servers))
@@ -130,6 +172,44 @@ def main() -> None:
     print(f"machine: {machine()}; {args.runs} run(s)")
     print(table(rows))
     save("fanout", {"machine": machine(), "args": vars(args), "results": results})
+
+
+def side_by_side(args: argparse.Namespace) -> None:
+    """Each run: the fan-out without discussion threads, then with one per server; their ratio."""
+    pairs = []
+    for n in range(args.runs):
+        off = asyncio.run(run(args.servers))
+        on = asyncio.run(run(args.servers, args.discussions))
+        pairs.append({"off": off, "on": on, "ratio": on["elapsed_s"] / off["elapsed_s"]})
+        print(
+            f"run {n + 1}: {off['elapsed_s']:.1f} s without threads, {on['elapsed_s']:.1f} s with "
+            f"({on['threads']} threads, last {on['last_thread_s']:.1f} s; last announcement "
+            f"{on['last_announcement_s']:.1f} s): x{pairs[-1]['ratio']:.2f}"
+        )
+    rows = [["", "elapsed s (median)", "min", "max", "requests", "global 429", "other 429", "dupes", "lost"]]
+    for key, label in (("off", "without threads"), ("on", f"with {args.discussions} threads")):
+        elapsed = [p[key]["elapsed_s"] for p in pairs]
+        rows.append(
+            [
+                label,
+                f"{statistics.median(elapsed):.1f}",
+                f"{min(elapsed):.1f}",
+                f"{max(elapsed):.1f}",
+                str(pairs[0][key]["requests"]),
+                str(sum(p[key]["global_429"] for p in pairs)),
+                str(sum(p[key]["other_429"] for p in pairs)),
+                str(sum(p[key]["duplicates"] + p[key]["thread_duplicates"] for p in pairs)),
+                str(sum(p[key]["lost"] + p[key]["threads_lost"] for p in pairs)),
+            ]
+        )
+    ratios = [p["ratio"] for p in pairs]
+    print(f"machine: {machine()}; {args.runs} run(s) of {args.servers} servers")
+    print(table(rows))
+    print(
+        f"with threads / without, run by run: median x{statistics.median(ratios):.2f} "
+        f"[x{min(ratios):.2f}-x{max(ratios):.2f}]"
+    )
+    save("fanout_discussions", {"machine": machine(), "args": vars(args), "pairs": pairs})
 
 
 if __name__ == "__main__":

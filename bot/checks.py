@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANNOUNCE_PERMISSIONS",
+    "AUTOMOD_PERMISSIONS",
     "INVITE_PERMISSIONS",
+    "OPTIONAL_PERMISSIONS",
     "PERMISSION_NAMES",
     "SPOILER_CHANNEL_PERMISSIONS",
     "ensure_bot_can",
@@ -80,8 +82,14 @@ INVITE_PERMISSIONS = discord.Permissions(
     manage_messages=True,  # the optional spoiler guard removes leaked messages
     manage_roles=True,  # "Notify me" ping roles and watch-progress roles
     create_events=True,  # a Discord scheduled event per premiere; it moves and removes only its own
-    manage_channels=True,  # Open/Confirmed/Debunked tags on a theory forum
+    manage_channels=True,  # Open/Confirmed/Debunked tags on a theory forum, season tags on discussions
 )
+
+# Opt-in, so not in the invite: /spoilers automod keeps an AutoMod rule, which Discord allows only with
+# Manage Server, a permission that also edits the server itself. The README's second invite link adds
+# it, and says how to add it to the bot's role instead.
+AUTOMOD_PERMISSIONS = discord.Permissions(manage_guild=True)
+OPTIONAL_PERMISSIONS = AUTOMOD_PERMISSIONS
 
 
 def permission_label(flag: str) -> str:

@@ -28,6 +28,7 @@ from .db.progress import ProgressStore
 from .db.role_refusals import RoleRefusalStore
 from .db.spoiler_channels import SpoilerChannelStore
 from .db.spoiler_words import SpoilerWordStore
+from .discussions import Discussions
 from .errors import report_error
 from .lock import InstanceLock
 from .ratelimit import GlobalRateLimiter
@@ -111,6 +112,8 @@ class Cliffhanger(commands.AutoShardedBot):
         # The one way to TVmaze: its call budget and cache are the whole process's. Its clock is the
         # scheduler's, so a cached list's age and TVmaze's update stamps are read on one clock.
         self.tvmaze = TVmaze(settings.tvmaze_url, clock=self.scheduler.clock.now)
+        # A discussion thread per release: /spoilers discussions sets it up, announcements link to it.
+        self.discussions = Discussions(self)
         # Every REST request except interaction responses passes through this limiter, so a fan-out
         # plus whatever else the bot does at that moment stays under Discord's global 50/s.
         self.rate_limiter = GlobalRateLimiter()

@@ -9,7 +9,7 @@ from typing import Any
 
 import discord
 
-from bot.checks import INVITE_PERMISSIONS, PERMISSION_NAMES
+from bot.checks import AUTOMOD_PERMISSIONS, INVITE_PERMISSIONS, OPTIONAL_PERMISSIONS, PERMISSION_NAMES
 from tests.harness import Harness
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,9 +94,10 @@ def checked_in_code() -> dict[str, set[str]]:
     return found
 
 
-def readme_permission_table() -> set[str]:
-    """The flags the README's invite table names (Discord's UI names, as PERMISSION_NAMES spells them)."""
-    section = README.split("what the features use:\n", 1)[1].strip().split("\n\n", 1)[0]
+def readme_permission_table(after: str = "what the features use:\n") -> set[str]:
+    """The flags the README's invite table names (Discord's UI names, as PERMISSION_NAMES spells them);
+    `after` is the line that introduces the table."""
+    section = README.split(after, 1)[1].strip().split("\n\n", 1)[0]
     by_label = {label: flag for flag, label in PERMISSION_NAMES.items() if flag != "read_messages"}
     names: set[str] = set()
     for row in section.splitlines()[2:]:  # under the header and its --- line
@@ -113,6 +114,19 @@ def test_the_permission_table_the_invite_and_the_code_checks_agree() -> None:
     needs = set(checked) - NOT_BOT_NEEDS
     assert needs - invite == set(), {f: checked[f] for f in needs - invite}  # checked, never asked for
     assert invite - needs == set()  # asked for, never checked before use
+
+
+def test_optional_permissions_stay_out_of_the_invite_and_have_their_own_link_and_table() -> None:
+    """AutoMod is opt-in, so Manage Server is not asked for by default: the README's second link asks
+    for it on top of the invite's, its own table names exactly it, and the code checks it before use."""
+    optional = {flag for flag, on in OPTIONAL_PERMISSIONS if on}
+    assert optional == {"manage_guild"} and AUTOMOD_PERMISSIONS <= OPTIONAL_PERMISSIONS
+    assert not optional & {flag for flag, on in INVITE_PERMISSIONS if on}
+    assert f"permissions={(INVITE_PERMISSIONS | OPTIONAL_PERMISSIONS).value}" in README
+    assert readme_permission_table(after="The permission it adds:\n") == optional
+    assert "bot/checks.py" in checked_in_code()["manage_guild"]  # AUTOMOD_PERMISSIONS, checked on itself
+    cog = (ROOT / "cogs" / "spoilers" / "automod.py").read_text()
+    assert "missing_permissions(guild.me.guild_permissions, AUTOMOD_PERMISSIONS)" in cog
 
 
 def test_two_setup_commands_and_ci_runs_the_test_one() -> None:

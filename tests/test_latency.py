@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import discord
 import pytest
 from discord import app_commands
 
@@ -101,6 +102,17 @@ async def a_spoiler_word(h: Harness) -> None:
     await h.mod.slash("spoilers words add", episode="S2E3", word="Reghabi")
 
 
+async def automod_on(h: Harness) -> None:
+    """The bot has Manage Server and AutoMod is on, holding one fresh word: changes reach Discord."""
+    await a_spoiler_word(h)
+    role = h.lb.bot_role(h.guild)
+    h.lb.set_role_permissions(
+        role, discord.Permissions(role.permissions | discord.Permissions(manage_guild=True).value)
+    )
+    await h.settle()
+    await finished(await h.mod.slash("spoilers automod on"))
+
+
 async def a_new_role(h: Harness) -> None:
     await severance(h)
     h.lb.add_role(h.guild, "Watched S2E3")
@@ -175,11 +187,18 @@ simple("spoilers channel add", show_unset, "mod", channel=lambda h: h.world.spoi
 simple("spoilers channel remove", severance, "mod", channel=lambda h: h.world.spoilers)
 simple("spoilers channel list", severance, "mod")
 simple("spoilers window", severance, "mod", length="36 hours")
-simple("spoilers words add", severance, "mod", episode="S2E3", word="Reghabi")
+simple("spoilers words add", automod_on, "mod", episode="S2E4", word="Cobel")  # and AutoMod's rule follows
 simple("spoilers words remove", a_spoiler_word, "mod", episode="S2E3", word="Reghabi")
 simple("spoilers words list", a_spoiler_word, "mod")
 simple("spoilers guard on", severance, "mod")  # without the Message Content intent: says how
 simple("spoilers guard off", severance, "mod")
+simple("spoilers automod on", a_spoiler_word, "owner")  # without Manage Server: says so
+simple("spoilers automod off", automod_on, "mod")  # the rule is deleted
+simple("spoilers format cards", severance, "mod")
+simple("spoilers format tags", severance, "mod")
+simple(
+    "spoilers discussions", automod_on, "mod", channel=lambda h: h.world.theories
+)  # and the rule's exemptions
 simple(
     "spoilers roles set", a_new_role, "mod", episode="S2E3", role=lambda h: h.guild.role_named("Watched S2E3")
 )

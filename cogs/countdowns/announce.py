@@ -92,6 +92,11 @@ class Announcer:
             now=self.bot.scheduler.clock.now(),
             episode_title=episode.title if episode else None,
         )
+        if offset == 0 and countdown.code is not None:
+            # The release links to its discussion thread, opened now if it isn't yet (bot/discussions.py).
+            thread_id = await self.bot.discussions.thread_for(guild, countdown.code)
+            if thread_id is not None:
+                embed.description = f"{embed.description}\n\N{SPEECH BALLOON} Talk about it in <#{thread_id}>"
         mentions = discord.AllowedMentions(
             everyone=False, users=False, roles=[role] if role is not None else False, replied_user=False
         )

@@ -1,5 +1,6 @@
-"""/recap: episode recaps posted behind spoiler tags, read privately, hidden past a member's progress.
-Discord in and out; the header and thread name in rules.py, SQL in store.py."""
+"""/recap: episode recaps posted as spoiler cards (or behind spoiler tags), read privately, hidden past
+a member's progress. Discord in and out; the messages, header and thread name in rules.py, SQL in
+store.py."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from bot.errors import BotMissingPermissions, UserError
 from bot.spoilers import Reveal, ensure_title_safe, hidden_notice, is_ahead, member_progress, spoiler_chunks
 from bot.ui import ReportingModal
 
-from .rules import recap_chunks, recap_header, recap_thread_name
+from .rules import RecapPost, recap_header, recap_posts, recap_thread_name
 from .store import Recap, RecapStore
 
 if TYPE_CHECKING:
@@ -188,16 +189,14 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
             example="/spoilers channel add channel:#spoilers",
         )
 
-    async def post_chunks(self, channel: discord.abc.Messageable, chunks: list[str]) -> list[discord.Message]:
+    async def post_all(
+        self, channel: discord.abc.Messageable, posts: list[RecapPost]
+    ) -> list[discord.Message]:
         """Post a recap's messages in order; if one fails, remove those already posted."""
         posted: list[discord.Message] = []
         try:
-            for chunk in chunks:
-                posted.append(
-                    await channel.send(
-                        chunk, allowed_mentions=discord.AllowedMentions.none(), suppress_embeds=True
-                    )
-                )
+            for post in posts:
+                posted.append(await channel.send(**post.fields(), suppress_embeds=post.view is None))
         except discord.HTTPException:
             for message in posted:
                 try:
@@ -219,7 +218,8 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
         assert interaction.guild is not None  # noqa: S101 - guild_only
         guild = interaction.guild
         settings = await self.bot.guild_store.get(guild.id)
-        chunks = recap_chunks(settings.show_label, code, text, example=_example(EX_WRITE, code))
+        fmt = settings.recap_format
+        posts = recap_posts(fmt, settings.show_label, code, text, example=_example(EX_WRITE, code))
         await interaction.response.defer(ephemeral=True, thinking=True)
         where: discord.abc.Messageable = channel
         thread_id: int | None = None
@@ -231,7 +231,7 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
                     reason=f"recap of {code}",
                 )
                 where, thread_id = made, made.id
-            posted = await self.post_chunks(where, chunks)
+            posted = await self.post_all(where, posts)
         except discord.Forbidden as exc:
             need = SPOILER_CHANNEL_PERMISSIONS | (
                 THREAD_PERMISSIONS if thread else discord.Permissions.none()
@@ -255,6 +255,7 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
             thread_id=thread_id,
             message_ids=[m.id for m in posted],
             now=self.now(),
+            post_format=fmt,
         )
         if recap is None:  # someone else's recap of this episode landed while this one was typed
             for message in posted:
@@ -362,8 +363,12 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
         assert interaction.guild is not None  # noqa: S101 - guild_only
         guild = interaction.guild
         settings = await self.bot.guild_store.get(guild.id)
-        chunks = recap_chunks(
-            settings.show_label, recap.episode, text, example=f"/recap delete episode:{recap.episode}"
+        posts = recap_posts(
+            recap.format,
+            settings.show_label,
+            recap.episode,
+            text,
+            example=f"/recap delete episode:{recap.episode}",
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         channel = await self.recap_messages_channel(guild, recap)
@@ -374,17 +379,15 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
         ids = list(recap.message_ids)
         kept: list[int] = []
         try:
-            for i, chunk in enumerate(chunks):
+            for i, post in enumerate(posts):
                 if i < len(ids):
                     try:
-                        await channel.get_partial_message(ids[i]).edit(  # type: ignore[attr-defined]
-                            content=chunk, allowed_mentions=discord.AllowedMentions.none()
-                        )
+                        await channel.get_partial_message(ids[i]).edit(**post.fields())  # type: ignore[attr-defined]
                         kept.append(ids[i])
                         continue
                     except discord.NotFound:
                         pass  # removed by hand: post this part anew
-                [new] = await self.post_chunks(channel, [chunk])
+                [new] = await self.post_all(channel, [post])
                 kept.append(new.id)
         except BaseException as exc:
             # Record what got through, so a retry edits the right messages.
@@ -394,7 +397,7 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
                 raise locked_thread_error(channel, recap) from exc
             raise
         await self.store.update(recap.id, text, kept, self.now())
-        for extra in ids[len(chunks) :]:  # the recap got shorter
+        for extra in ids[len(posts) :]:  # the recap got shorter
             try:
                 await channel.get_partial_message(extra).delete()  # type: ignore[attr-defined]
             except discord.HTTPException as exc:

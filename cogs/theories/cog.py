@@ -14,7 +14,8 @@ from bot.config_registry import ConfigSection
 from bot.db.jobs import Job, NewJob
 from bot.episode_options import episode_choices, read_episode
 from bot.episodes import EpisodeCode
-from bot.errors import BotMissingPermissions, UserError
+from bot.errors import UserError
+from bot.forum_tags import add_forum_tags
 from bot.lookup import find_by_ref
 from bot.scheduler import JobRetry, JobSkipped
 from bot.spoilers import (
@@ -27,6 +28,7 @@ from bot.spoilers import (
     spoiler_chunks,
 )
 from bot.text import clean_title, escape
+from bot.transformers import ThreadHome, ThreadHomeTransformer
 
 from . import render
 from .rules import (
@@ -76,32 +78,11 @@ FORUM_PERMISSIONS = discord.Permissions(
     read_message_history=True,
 )
 STATUS_KEYS: tuple[Status, ...] = ("open", "confirmed", "debunked")
-Destination = discord.TextChannel | discord.ForumChannel
+Destination = ThreadHome
 
 
 def needed_permissions(channel: Destination) -> discord.Permissions:
     return FORUM_PERMISSIONS if isinstance(channel, discord.ForumChannel) else THREAD_PERMISSIONS
-
-
-class DestinationTransformer(app_commands.Transformer):
-    """A text channel or a forum (not news, not media), resolved to the cached channel."""
-
-    @property
-    def type(self) -> discord.AppCommandOptionType:
-        return discord.AppCommandOptionType.channel
-
-    @property
-    def channel_types(self) -> list[discord.ChannelType]:
-        return [discord.ChannelType.text, discord.ChannelType.forum]
-
-    async def transform(self, interaction: Interaction, value: object) -> Destination:  # type: ignore[override]
-        channel = interaction.guild.get_channel(getattr(value, "id", 0)) if interaction.guild else None
-        if not isinstance(channel, discord.TextChannel | discord.ForumChannel) or channel.type not in (
-            discord.ChannelType.text,
-            discord.ChannelType.forum,
-        ):
-            raise UserError("Theories go to a text channel or a forum.", example=EX_CONFIG)
-        return channel
 
 
 def config_command(cog: Theories) -> app_commands.Command[Any, ..., None]:
@@ -113,7 +94,8 @@ def config_command(cog: Theories) -> app_commands.Command[Any, ..., None]:
     @app_commands.describe(channel="A text channel (one thread per theory) or a forum (one post per theory)")
     @moderator_only()
     async def theories(
-        interaction: Interaction, channel: app_commands.Transform[Destination, DestinationTransformer]
+        interaction: Interaction,
+        channel: app_commands.Transform[Destination, ThreadHomeTransformer("Theories", EX_CONFIG)],
     ) -> None:
         await cog.configure(interaction, channel)
 
@@ -215,21 +197,14 @@ class Theories(
             else:
                 wanted.append((key, name))
         if wanted:
-            if not forum.permissions_for(forum.guild.me).manage_channels:
-                raise BotMissingPermissions(forum.mention, ["Manage Channels"], example=EX_CONFIG)
-            if len(forum.available_tags) + len(wanted) > 20:
-                raise UserError(
-                    f"{forum.mention} has {len(forum.available_tags)} tags and forums hold at most 20, so I "
-                    f"can't add {', '.join(n for _, n in wanted)}. Remove a tag or two, then try again.",
-                    example=EX_CONFIG,
-                )
-            new_tags = [discord.ForumTag(name=name, emoji=TAG_EMOJI.get(key)) for key, name in wanted]
-            edited = await forum.edit(
-                available_tags=[*forum.available_tags, *new_tags], reason="Theory tags for Cliffhanger"
+            made = await add_forum_tags(
+                forum,
+                [(name, TAG_EMOJI.get(key)) for key, name in wanted],
+                reason="Theory tags for Cliffhanger",
+                example=EX_CONFIG,
             )
-            after = {tag.name.casefold(): tag.id for tag in edited.available_tags}
             for key, name in wanted:
-                found[key] = after[name.casefold()]
+                found[key] = made[name.casefold()]
         if found != {k: known.get(k) for k in found}:
             await self.store.set_tags(guild_id, forum.id, found)
         return found

@@ -4,6 +4,9 @@
   answered with a global 429 and `retry_after`.
 - Per channel: 5 message creates per 5 seconds, and 5 message edits per 5 seconds, advertised with
   Discord's X-RateLimit-* headers so discord.py can pace itself, and answered with a 429 when exceeded.
+- Per parent channel: 5 thread creates (a thread, or a forum post) per 5 seconds, advertised and
+  answered the same way. Assumed: Discord publishes no figure for creating threads, so this takes the
+  message creates' (a forum post is a message too).
 
 The cap on edits of messages older than an hour (error 30046) is not here: it is always on, in
 messages.py, because no test would otherwise meet it.
@@ -21,6 +24,7 @@ from aiohttp import web
 
 _CREATE = re.compile(r"^/channels/(\d+)/messages$")
 _EDIT = re.compile(r"^/channels/(\d+)/messages/(\d+)$")
+_THREAD = re.compile(r"^/channels/(\d+)/threads$")
 _EXEMPT = re.compile(r"^/(interactions|webhooks)/")
 
 
@@ -85,6 +89,8 @@ class DiscordLimits:
             kind = "channel"
         elif method == "PATCH" and _EDIT.match(path):
             kind = "edit"
+        elif method == "POST" and _THREAD.match(path):
+            kind = "thread"
         else:
             return None
         key = (kind, _channel(path))

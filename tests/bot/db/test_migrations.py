@@ -140,3 +140,29 @@ async def test_deleting_a_guild_cascades(tmp_path: Path) -> None:
         assert (await guilds.get(1)).timezone == "UTC"
     finally:
         await db.close()
+
+
+async def test_recaps_posted_before_cards_keep_their_tags_and_servers_start_with_cards(
+    tmp_path: Path,
+) -> None:
+    """Migration 0008 (issue 14): a recap already posted was posted with spoiler tags, so an edit must
+    keep tags; a server's new recaps default to cards, AutoMod starts off, discussions unset."""
+    shipped = load_migrations()
+    cards = next(m.version for m in shipped if m.name == "automod_cards_discussions")
+    db = Database(tmp_path / "old.db")
+    await db.open()
+    try:
+        await db.migrate(shipped[: cards - 1])
+        await db.execute("INSERT INTO guilds (guild_id) VALUES (1)")
+        await db.execute(
+            "INSERT INTO recaps (guild_id, season, number, author_id, body, channel_id, created_at, updated_at) "
+            "VALUES (1, 2, 3, 9, 'Reghabi returns.', 5, 0, 0)"
+        )
+        await db.migrate(shipped)
+        assert await db.fetchval("SELECT format FROM recaps") == "tags"
+        row = await db.fetchone("SELECT * FROM guilds WHERE guild_id = 1")
+        assert row is not None
+        assert (row["recap_format"], row["automod_spoilers"], row["automod_rule_id"]) == ("cards", 0, None)
+        assert row["discussion_channel_id"] is None
+    finally:
+        await db.close()
