@@ -81,19 +81,24 @@ class EpisodeStore:
                 """,
                 [(guild_id, code.season, code.episode, title, air_at) for code, title, air_at in episodes],
             )
+            await self._changed(guild_id)
 
     async def delete_many(self, guild_id: int, codes: Sequence[EpisodeCode]) -> None:
         """Take episodes out of the schedule."""
         if not codes:
             return
-        await self.db.executemany(
-            "DELETE FROM episodes WHERE guild_id = ? AND season = ? AND number = ?",
-            [(guild_id, code.season, code.episode) for code in codes],
-        )
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "DELETE FROM episodes WHERE guild_id = ? AND season = ? AND number = ?",
+                [(guild_id, code.season, code.episode) for code in codes],
+            )
+            await self._changed(guild_id)
 
     async def clear(self, guild_id: int) -> None:
         """Empty the server's schedule (it follows another show now)."""
-        await self.db.execute("DELETE FROM episodes WHERE guild_id = ?", (guild_id,))
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM episodes WHERE guild_id = ?", (guild_id,))
+            await self._changed(guild_id)
 
     async def get(self, guild_id: int, code: EpisodeCode) -> Episode | None:
         row = await self.db.fetchone(
