@@ -7,6 +7,7 @@ from typing import Any
 import discord
 
 from bot.db.jobs import Job
+from bot.episodes import EpisodeCode
 from bot.spoilers import spoiler
 from bot.text import escape
 from bot.timeparse import Zone, describe
@@ -19,6 +20,7 @@ __all__ = [
     "announcement",
     "choice_name",
     "countdown_embed",
+    "discussion_line",
     "failure_notice",
     "list_embed",
     "schedule_notice",
@@ -38,6 +40,18 @@ _STATE_ICONS = {
     "failed": "\N{CROSS MARK}",
     "cancelled": "\N{HEAVY MINUS SIGN}",
 }
+
+
+def discussion_line(threads: dict[EpisodeCode, int]) -> str | None:
+    """The release announcement's link to its discussion thread, or to each of a drop's episodes'
+    threads in episode order ('S1E1 <#…> · S1E2 <#…>'); None when there is none."""
+    if not threads:
+        return None
+    if len(threads) == 1:
+        (thread_id,) = threads.values()
+        return f"\N{SPEECH BALLOON} Talk about it in <#{thread_id}>"
+    links = " \N{MIDDLE DOT} ".join(f"{code} <#{threads[code]}>" for code in sorted(threads))
+    return f"\N{SPEECH BALLOON} Talk about each episode in its thread: {links}"
 
 
 def channel_text(countdown: Countdown, default_channel_id: int | None) -> str:
