@@ -528,3 +528,66 @@ async def test_a_notice_written_but_not_yet_posted_is_posted_once_after_a_restar
     assert len(notices(h)) == 1
     (job,) = await h.bot.jobs.latest(h.guild.id, "show", "show:", 10)
     assert job.state == "sent" and job.result == f"{h.world.announcements.id}/{notice.id}"
+
+
+# -- what follows the schedule: discussion threads ----------------------------------------------------------
+async def discussions_in_general(h: Harness) -> None:
+    reply = await h.owner.slash("spoilers discussions", channel=h.world.general)
+    if reply.kind == "deferred":
+        await reply.wait_done()
+    assert "\N{WHITE HEAVY CHECK MARK}" in reply.text, reply.text
+
+
+def discussion_threads(h: Harness, name: str) -> list[int]:
+    return sorted(c.id for c in h.lb.channels.values() if c.is_thread and c.name == name)
+
+
+async def test_a_sync_that_adds_and_moves_episodes_moves_their_discussion_threads_too(
+    harness: Harness,
+) -> None:
+    """The sync writes the schedule through the episode store's change listeners, as /countdown does: a
+    new episode gets its discussion job, a moved one's job moves, and the thread opens at the new time,
+    linked from the release announcement."""
+    h = harness
+    show_id = await following_severance(h)
+    await discussions_in_general(h)
+    before = await countdown_for(h, "S2E4")
+    later = before.release_at + 3 * DAY + HOUR
+    added = (await countdown_for(h, "S2E10")).release_at + 7 * DAY
+    tv(h).set_airstamp(show_id, 2, 4, later)
+    tv(h).add_episode(show_id, 2, 11, added)
+    await next_round(h)
+    await posted_notices(h, 2)
+    new_job = await h.bot.jobs.get(h.guild.id, "discussion", "discussion:2:11")
+    assert new_job is not None and (new_job.state, new_job.due_at) == ("pending", added)
+    moved_job = await h.bot.jobs.get(h.guild.id, "discussion", "discussion:2:4")
+    assert moved_job is not None and (moved_job.state, moved_job.due_at) == ("pending", later)
+    travel_to(h, before.release_at)
+    await h.bot.scheduler.wait_caught_up(now(h))
+    assert discussion_threads(h, "S2E4 discussion") == []  # not at the old time
+    travel_to(h, later)
+    moved = await countdown_for(h, "S2E4")
+    message = await announced(h, moved.id, "it's out!")
+    [thread_id] = discussion_threads(h, "S2E4 discussion")
+    assert f"Talk about it in <#{thread_id}>" in message.embeds[0]["description"]
+
+
+async def test_a_drops_announcement_links_each_of_its_episodes_discussion_threads(harness: Harness) -> None:
+    """Discussions open one thread per episode; a drop is one announcement, which links all of them."""
+    h = harness
+    await configure(h)
+    show_id = tv(h).add_show("Stranger Things", premiered="2016-07-15", web_channel="Netflix")
+    drop = now(h) + 20 * DAY
+    tv(h).add_season(show_id, 1, drop, 6, every=0)
+    await follow(h, show_id, milestones="release")
+    await discussions_in_general(h)
+    (countdown,) = await cog(h).store.with_episodes(h.guild.id)
+    travel_to(h, drop)
+    message = await announced(h, countdown.id, "it's out!")
+    description = message.embeds[0]["description"]
+    links = []
+    for n in range(1, 7):
+        [thread_id] = discussion_threads(h, f"S1E{n} discussion")
+        links.append(f"S1E{n} <#{thread_id}>")
+    assert " \N{MIDDLE DOT} ".join(links) in description, description
+    assert len(announcements(h, countdown_id=countdown.id)) == 1
