@@ -7,6 +7,7 @@ from typing import Any
 import discord
 
 from bot.db.jobs import Job
+from bot.embeds import fit_lines
 from bot.episodes import EpisodeCode
 from bot.spoilers import spoiler
 from bot.text import escape
@@ -28,6 +29,8 @@ __all__ = [
 ]
 
 PAGE_SIZE = 10
+# A drop's links to its episodes' discussion threads, within the announcement's description.
+DROP_LINKS_MAX = 1000
 UPCOMING_COLOUR = discord.Colour.blurple()
 MILESTONE_COLOUR = discord.Colour.gold()
 RELEASED_COLOUR = discord.Colour.green()
@@ -50,7 +53,9 @@ def discussion_line(threads: dict[EpisodeCode, int]) -> str | None:
     if len(threads) == 1:
         (thread_id,) = threads.values()
         return f"\N{SPEECH BALLOON} Talk about it in <#{thread_id}>"
-    links = " \N{MIDDLE DOT} ".join(f"{code} <#{threads[code]}>" for code in sorted(threads))
+    links = fit_lines(
+        [f"{code} <#{threads[code]}>" for code in sorted(threads)], DROP_LINKS_MAX, sep=" \N{MIDDLE DOT} "
+    )
     return f"\N{SPEECH BALLOON} Talk about each episode in its thread: {links}"
 
 
