@@ -34,6 +34,7 @@ from .lock import InstanceLock
 from .ratelimit import GlobalRateLimiter
 from .scheduler import Clock, Scheduler
 from .spoilers import RevealButton, RevealRegistry
+from .tvmaze import TVmaze
 from .ui import answer_expired
 
 __all__ = ["IDENTIFY_WINDOW", "CliffTree", "Cliffhanger"]
@@ -104,7 +105,13 @@ class Cliffhanger(commands.AutoShardedBot):
         self.reveals = RevealRegistry()
         # /config subcommands and /config show lines that features add, whatever order cogs load in.
         self.config_registry = ConfigRegistry()
-        self.scheduler = Scheduler(self.jobs, clock=clock, gate=self.wait_until_ready)
+        self.scheduler = Scheduler(self.jobs, clock=clock, gate=self._scheduler_gate)
+        # Work a feature must finish before the scheduler posts anything after a start (a sync of
+        # followed shows that may move what fell due meanwhile). Each bounds its own wait.
+        self.startup_holds: list[Callable[[], Awaitable[object]]] = []
+        # The one way to TVmaze: its call budget and cache are the whole process's. Its clock is the
+        # scheduler's, so a cached list's age and TVmaze's update stamps are read on one clock.
+        self.tvmaze = TVmaze(settings.tvmaze_url, clock=self.scheduler.clock.now)
         # A discussion thread per release: /spoilers discussions sets it up, announcements link to it.
         self.discussions = Discussions(self)
         # Every REST request except interaction responses passes through this limiter, so a fan-out
@@ -214,6 +221,13 @@ class Cliffhanger(commands.AutoShardedBot):
         self.synced = True
         return True
 
+    async def _scheduler_gate(self) -> None:
+        """Before the scheduler's first claim: every shard ready (the guild cache), then the start-up
+        holds features registered."""
+        await self.wait_until_ready()
+        for hold in list(self.startup_holds):
+            await hold()
+
     # -- gateway -------------------------------------------------------------------------------
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Space IDENTIFYs the way Discord rate limits them: one per bucket per 5 s.
@@ -239,9 +253,10 @@ class Cliffhanger(commands.AutoShardedBot):
 
     # -- shutdown ------------------------------------------------------------------------------
     async def close(self) -> None:
-        """Stop the scheduler, disconnect, then close the database."""
+        """Stop the scheduler, disconnect, then close TVmaze's session and the database."""
         await self.scheduler.stop()
         await super().close()
+        await self.tvmaze.close()
         await self.db.close()
         self.instance_lock.release()
 

@@ -22,6 +22,7 @@ SETTINGS = {
     "LOG_LEVEL",
     "MESSAGE_CONTENT_INTENT",
     "TVMAZE_URL",
+    "SHOW_SYNC_HOURS",
 }
 
 

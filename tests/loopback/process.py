@@ -22,12 +22,14 @@ class BotProcess:
         log_path: Path | None = None,
         log_level: str = "INFO",
         profile: Path | None = None,
+        tvmaze_url: str = "",
     ) -> None:
         self.port = port
         self.database = database
         self.log_path = log_path or database.with_suffix(".log")
         self.log_level = log_level
         self.profile = profile  # cProfile output, written when the process stops cleanly
+        self.tvmaze_url = tvmaze_url  # a loopback TVmaze for the process, if any
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
         self.setup_s: float | None = None  # last start: seconds from start to the end of setup_hook
@@ -49,6 +51,7 @@ class BotProcess:
             str(self.database),
             "--log-level",
             self.log_level,
+            *(["--tvmaze-url", self.tvmaze_url] if self.tvmaze_url else []),
             cwd=ROOT,
             stdout=asyncio.subprocess.PIPE,
             stderr=log,

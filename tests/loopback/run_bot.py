@@ -32,7 +32,12 @@ from .server import BOT_TOKEN
 async def run(args: argparse.Namespace) -> None:
     discord.http.Route.BASE = f"http://127.0.0.1:{args.port}/api/v10"
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"ws://127.0.0.1:{args.port}/gateway")
-    settings = Settings(discord_token=args.token, database_path=Path(args.database), log_level=args.log_level)
+    settings = Settings(
+        discord_token=args.token,
+        database_path=Path(args.database),
+        log_level=args.log_level,
+        **({"tvmaze_url": args.tvmaze_url} if args.tvmaze_url else {}),
+    )
     bot = create_bot(settings, guild_ready_timeout=args.guild_ready_timeout)
 
     async def announce_ready() -> None:
@@ -59,6 +64,7 @@ def main() -> None:
     parser.add_argument("--token", default=BOT_TOKEN)
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--guild-ready-timeout", type=float, default=0.5)
+    parser.add_argument("--tvmaze-url", default="", help="a loopback TVmaze (default: the setting's default)")
     args = parser.parse_args()
     setup_logging(args.log_level, secrets=[args.token])
     logging.getLogger("discord").setLevel(logging.WARNING)

@@ -1,5 +1,5 @@
 -- Issue 14: fresh spoiler words as a Discord AutoMod rule, recaps as spoiler cards, and a discussion
--- thread per episode. (Numbered 0008 on this branch; it becomes 0009 after issue 13's 0008 merges.)
+-- thread per episode.
 -- Portable SQL: plain INTEGER and TEXT columns, constant defaults, times passed in as parameters.
 
 -- /spoilers automod on|off, and the id Discord gave the rule the bot keeps (NULL: none made yet, or
