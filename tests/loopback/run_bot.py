@@ -46,6 +46,7 @@ async def run(args: argparse.Namespace) -> None:
         log_level=args.log_level,
         shard_count=args.shard_count,
         shard_ids=parse_shard_ids(args.shard_ids, args.shard_count) if args.shard_ids else None,
+        **({"tvmaze_url": args.tvmaze_url} if args.tvmaze_url else {}),
     )
     bot = create_bot(settings, guild_ready_timeout=args.guild_ready_timeout)
 
@@ -81,6 +82,7 @@ def main() -> None:
     parser.add_argument("--shard-count", type=int, default=None)
     parser.add_argument("--shard-ids", default=None)
     parser.add_argument("--pool-size", type=int, default=10)
+    parser.add_argument("--tvmaze-url", default="", help="a loopback TVmaze (default: the setting's default)")
     args = parser.parse_args()
     setup_logging(args.log_level, secrets=[args.token])
     logging.getLogger("discord").setLevel(logging.WARNING)
