@@ -1,4 +1,5 @@
-"""Run Cliffhanger: `python main.py` starts the bot; `check`, `migrate` and `backup PATH` are offline tools."""
+"""Run Cliffhanger: `python main.py` starts the bot; `check`, `migrate`, `backup PATH` and
+`copy-to-postgres URL` are offline tools."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ import discord
 
 from bot import create_bot
 from bot.config import ConfigError, Settings, check_database_path
-from bot.db import Database, DatabaseError, load_migrations
+from bot.db import DatabaseError, StorageError, is_database_url, load_migrations, open_database
 from bot.db.backup import copy_database
 from bot.db.migrate import too_new
+from bot.db.sqlite import SQLiteDatabase
 from bot.lock import InstanceLock, InstanceLocked
 from bot.logs import setup_logging
 
@@ -32,6 +34,11 @@ CONNECT_TIMEOUT = 15.0
 
 class Fatal(Exception):
     """Ends the run with one line on stderr and exit code 2."""
+
+
+def database_setting(settings: Settings) -> str:
+    """The setting that names the database, for error lines."""
+    return "DATABASE_URL" if settings.database_url else "DATABASE_PATH"
 
 
 async def reach_discord(seconds: float) -> None:
@@ -79,7 +86,7 @@ async def run_bot(settings: Settings) -> None:
             "in Developer Portal > your app > Bot > Privileged Gateway Intents, or set MESSAGE_CONTENT_INTENT=false."
         ) from None
     except (DatabaseError, InstanceLocked) as exc:
-        raise Fatal(f"DATABASE_PATH: {exc}") from None
+        raise Fatal(f"{database_setting(settings)}: {exc}") from None
     except aiohttp.ClientConnectorError as exc:
         raise Fatal(
             f"cannot reach Discord ({exc.os_error}): check this machine's internet connection."
@@ -89,19 +96,55 @@ async def run_bot(settings: Settings) -> None:
 
 
 async def migrate(settings: Settings) -> list[int]:
-    db = Database(settings.database_path)
+    """Apply pending migrations. SQLite: under the instance lock (a running bot refuses). PostgreSQL:
+    under an advisory lock, so bots starting meanwhile wait for it and find nothing left to do."""
+    db = open_database(settings.database_location)
     try:
-        with InstanceLock(settings.database_path):
-            await db.open()
-            return await db.migrate()
-    except (DatabaseError, InstanceLocked) as exc:
-        raise Fatal(f"DATABASE_PATH: {exc}") from None
+        if isinstance(db, SQLiteDatabase):
+            with InstanceLock(settings.database_path):
+                await db.open()
+                return await db.migrate()
+        await db.open()
+        return await db.migrate()
+    except (StorageError, InstanceLocked) as exc:
+        raise Fatal(f"{database_setting(settings)}: {exc}") from None
     finally:
         await db.close()
 
 
+async def check_postgres(settings: Settings) -> str:
+    """Connect, and read the schema version: the PostgreSQL half of `check`."""
+    from bot.db.postgres import PostgresDatabase
+
+    assert settings.database_url is not None  # noqa: S101 - only called with a URL
+    db = PostgresDatabase(settings.database_url, pool_size=1)
+    newest = load_migrations()[-1].version
+    try:
+        await db.open()
+        migrated = await db.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
+        version = await db.schema_version() if migrated else 0
+    except StorageError as exc:
+        raise Fatal(f"DATABASE_URL: {exc}") from None
+    finally:
+        await db.close()
+    if version > newest:
+        raise Fatal(f"DATABASE_URL: {too_new(db.location, version, newest)}")
+    return f"configuration OK; PostgreSQL at {db.location} is at schema version {version} ({_pending(version, newest)})"
+
+
+def _pending(version: int, newest: int) -> str:
+    pending = newest - version
+    return (
+        "up to date"
+        if not pending
+        else f"{pending} migration(s) pending; they run at start-up or with `migrate`"
+    )
+
+
 def check(settings: Settings) -> str:
-    """Validate the configuration and the database file without connecting to Discord."""
+    """Validate the configuration and the database without connecting to Discord."""
+    if settings.database_url:
+        return asyncio.run(check_postgres(settings))
     path = settings.database_path
     newest = load_migrations()[-1].version
     if not path.exists():
@@ -131,17 +174,20 @@ def check(settings: Settings) -> str:
         )
     if version > newest:
         raise Fatal(f"DATABASE_PATH: {too_new(path, version, newest)}")
-    pending = newest - version
-    state = (
-        "up to date"
-        if not pending
-        else f"{pending} migration(s) pending; they run at start-up or with `migrate`"
-    )
-    return f"configuration OK; {path} is at schema version {version} ({state})"
+    return f"configuration OK; {path} is at schema version {version} ({_pending(version, newest)})"
 
 
 def backup(settings: Settings, target: Path) -> str:
-    """Copy the live database with SQLite's online backup API; safe while the bot runs."""
+    """Copy the live database with SQLite's online backup API; safe while the bot runs. PostgreSQL has
+    its own tool for that, and the error line gives its command."""
+    if settings.database_url:
+        from bot.db.postgres import describe_url
+
+        raise Fatal(
+            "backup: the database is PostgreSQL, which pg_dump backs up (consistent while the bot runs): "
+            f"pg_dump --format=custom --file={target} '{describe_url(settings.database_url)}' "
+            "(the password comes from PGPASSWORD or ~/.pgpass); restore with pg_restore --dbname=URL FILE."
+        )
     source_path = settings.database_path
     if not source_path.exists():
         raise Fatal(f"DATABASE_PATH: {source_path} does not exist, so there is nothing to back up.")
@@ -166,7 +212,50 @@ def build_parser() -> argparse.ArgumentParser:
     backup_parser.add_argument(
         "path", type=Path, help="the new backup file, for example data/backups/2025-01-17.db"
     )
+    copy_parser = sub.add_parser(
+        "copy-to-postgres", help="copy the SQLite database at DATABASE_PATH into an empty PostgreSQL database"
+    )
+    copy_parser.add_argument(
+        "url",
+        help="the PostgreSQL database, for example postgresql://cliffhanger:secret@localhost/cliffhanger",
+    )
     return parser
+
+
+async def copy_to_postgres(settings: Settings, url: str) -> str:
+    """Move an SQLite database to PostgreSQL, one way: migrate the target, copy every row in one
+    transaction, compare the row counts. The bot must be stopped (its instance lock is taken)."""
+    from bot.db.copy import CopyRefused
+    from bot.db.copy import copy_to_postgres as copy_rows
+    from bot.db.postgres import PostgresDatabase
+
+    if not is_database_url(url):
+        raise Fatal(
+            f"copy-to-postgres: {url.split('://', maxsplit=1)[0] + '://...' if '://' in url else 'that'} is not a PostgreSQL "
+            "address: for example python main.py copy-to-postgres postgresql://cliffhanger:secret@localhost/cliffhanger"
+        )
+    source = settings.database_path
+    if not source.exists():
+        raise Fatal(f"DATABASE_PATH: {source} does not exist, so there is nothing to copy.")
+    target = PostgresDatabase(url, pool_size=2)
+    try:
+        with InstanceLock(source):
+            await target.open()
+            await target.migrate()
+            counts = await copy_rows(source, target, progress=lambda line: log.info("copied %s", line))
+    except InstanceLocked as exc:
+        raise Fatal(f"DATABASE_PATH: {exc} Stop the bot before copying.") from None
+    except CopyRefused as exc:
+        raise Fatal(f"copy-to-postgres: {exc}") from None
+    except StorageError as exc:
+        raise Fatal(f"copy-to-postgres: {exc}") from None
+    finally:
+        await target.close()
+    rows = sum(c.target for c in counts)
+    return (
+        f"copied {rows} rows in {len(counts)} tables from {source} to {target.location}; every table's row "
+        "count matches. Set DATABASE_URL to this address (and keep the SQLite file as a backup)."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "run"
     try:
         settings = Settings.from_env(require_token=command in ("run", "check"))
-        if command != "backup":
+        if command not in ("backup", "copy-to-postgres") and not settings.database_url:
             check_database_path(settings.database_path)
         # The running bot logs to stdout, where journald and `docker logs` keep it; the offline tools
         # print their answer on stdout, so their log lines go to stderr.
@@ -190,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         elif command == "migrate":
             applied = asyncio.run(migrate(settings))
             print(f"applied migrations {applied}" if applied else "the database is up to date")
+        elif command == "copy-to-postgres":
+            print(asyncio.run(copy_to_postgres(settings, args.url)))
         else:
             print(backup(settings, args.path))
     except (ConfigError, Fatal) as exc:

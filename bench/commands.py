@@ -7,7 +7,10 @@ process; this process is the loopback Discord and the load: interactions are sen
 members of random servers. Latency is from the loopback creating INTERACTION_CREATE to the bot's
 callback arriving at the loopback, the part of Discord's 3 s deadline the bot spends.
 
-    python -m bench.commands [--rate 100] [--seconds 30] [--runs 3] [--profile out.prof]
+Each run measures SQLite and then PostgreSQL (the same database, moved over with the bot's own
+copy-to-postgres), and the bot's start-up on each (spawn to the end of setup_hook, and to READY).
+
+    python -m bench.commands [--rate 100] [--seconds 30] [--runs 3] [--backend both] [--profile out.prof]
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import GcPauses, loopback, machine, save, settle_heap, summary, table
+from bench.common import GcPauses, backends, loopback, machine, postgres, save, settle_heap, summary, table
 from bench.scale import (
     Scale,
     cached,
     channel_id,
     copy_to,
+    copy_to_postgres,
     guild_id,
     theory_channel_id,
     theory_message_id,
@@ -41,6 +45,7 @@ from bench.scale import (
 from tests.loopback import ChannelType, LoopbackDiscord, Message
 from tests.loopback.actor import Actor, Reply
 from tests.loopback.process import BotProcess
+from tests.postgres import Cluster
 
 
 @dataclass
@@ -152,12 +157,22 @@ async def load(world: World, rate: float, seconds: float, seed: int) -> dict[str
     return latencies
 
 
-async def run(scale: Scale, rate: float, seconds: float, seed: int, profile: Path | None) -> dict[str, Any]:
+async def run(
+    scale: Scale,
+    rate: float,
+    seconds: float,
+    seed: int,
+    profile: Path | None,
+    *,
+    cluster: Cluster | None = None,
+) -> dict[str, Any]:
     built = cached(scale)
     async with loopback(realistic=True) as lb:
         world = build_world(lb, scale, built.now)
         with tempfile.TemporaryDirectory() as folder:
-            database = copy_to(built, Path(folder))
+            database: Path | str = (
+                copy_to(built, Path(folder)) if cluster is None else await copy_to_postgres(built, cluster)
+            )
             settle_heap()
             pauses = GcPauses()
             async with (
@@ -166,15 +181,22 @@ async def run(scale: Scale, rate: float, seconds: float, seed: int, profile: Pat
                 ) as bot,
                 pauses,
             ):
+                spawned = time.monotonic()
                 await bot.start(timeout=300)
+                ready_s = time.monotonic() - spawned
                 await asyncio.sleep(2)  # start-up work settles
                 await load(world, rate, 2, seed + 1)  # warm-up: caches, first-use imports
                 latencies = await load(world, rate, seconds, seed)
                 await bot.stop()
+            if cluster is not None and isinstance(database, str):
+                await cluster.drop_database(database)
         violations = list(lb.violations)
     failed = int(latencies.pop("__failed__")[0])
     every = [v for values in latencies.values() for v in values]
     return {
+        "backend": "sqlite" if cluster is None else "postgresql",
+        "setup_s": bot.setup_s,
+        "ready_s": ready_s,
         "rate": rate,
         "seconds": seconds,
         "answered": len(every),
@@ -191,43 +213,89 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="interactions per second (default 100)")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long to send (default 30)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--backend", choices=["both", "sqlite", "postgresql"], default="both")
     parser.add_argument("--small", action="store_true", help="a fiftieth of the sizes, for a quick look")
     parser.add_argument("--profile", type=Path, help="run the bot under cProfile; write the stats here")
     args = parser.parse_args()
     scale = Scale.small() if args.small else Scale()
-    results = []
-    for n in range(args.runs):
-        result = asyncio.run(run(scale, args.rate, args.seconds, seed=n, profile=args.profile))
-        results.append(result)
-        print(
-            f"run {n + 1}: {result['answered']} answered, {result['failed']} failed; "
-            f"median {result['all']['median']:.1f} ms, p99 {result['all']['p99']:.1f} ms; "
-            f"longest loopback GC pause {result['loopback_gc_longest_ms']:.0f} ms"
-        )
-    rows = [["action", "n", "median ms", "p99 ms (median of runs)", "p99 min", "p99 max"]]
-    for name in [*MIX, "all"]:
-        per_run = [r["all"] if name == "all" else r["by_action"].get(name) for r in results]
-        present = [p for p in per_run if p]
-        if not present:
-            continue
-        p99s = [p["p99"] for p in present]
-        count = sum(r["answered"] for r in results) if name == "all" else None
+    wanted = backends(args.backend)
+    results: list[dict[str, Any]] = []
+    with postgres(wanted) as cluster:
+        for n in range(args.runs):
+            for backend in wanted:
+                result = asyncio.run(
+                    run(
+                        scale,
+                        args.rate,
+                        args.seconds,
+                        seed=n,
+                        profile=args.profile,
+                        cluster=cluster if backend == "postgresql" else None,
+                    )
+                )
+                results.append(result)
+                print(
+                    f"run {n + 1}, {backend}: {result['answered']} answered, {result['failed']} failed; "
+                    f"median {result['all']['median']:.1f} ms, p99 {result['all']['p99']:.1f} ms; "
+                    f"start-up {result['setup_s']:.2f} s to setup_hook's end, {result['ready_s']:.1f} s to READY; "
+                    f"longest loopback GC pause {result['loopback_gc_longest_ms']:.0f} ms",
+                    flush=True,
+                )
+    rows = [["backend", "action", "n", "median ms", "p99 ms (median of runs)", "p99 min", "p99 max"]]
+    for backend in wanted:
+        mine = [r for r in results if r["backend"] == backend]
+        for name in [*MIX, "all"]:
+            per_run = [r["all"] if name == "all" else r["by_action"].get(name) for r in mine]
+            present = [p for p in per_run if p]
+            if not present:
+                continue
+            p99s = [p["p99"] for p in present]
+            count = sum(r["answered"] for r in mine) if name == "all" else None
+            rows.append(
+                [
+                    backend,
+                    name,
+                    str(count) if count is not None else "",
+                    f"{statistics.median(p['median'] for p in present):.1f}",
+                    f"{statistics.median(p99s):.1f}",
+                    f"{min(p99s):.1f}",
+                    f"{max(p99s):.1f}",
+                ]
+            )
+        setups = [r["setup_s"] for r in mine]
+        readies = [r["ready_s"] for r in mine]
         rows.append(
             [
-                name,
-                str(count) if count is not None else "",
-                f"{statistics.median(p['median'] for p in present):.1f}",
-                f"{statistics.median(p99s):.1f}",
-                f"{min(p99s):.1f}",
-                f"{max(p99s):.1f}",
+                backend,
+                "start-up: spawn to setup_hook's end, s",
+                "",
+                f"{statistics.median(setups):.2f}",
+                "",
+                f"{min(setups):.2f}",
+                f"{max(setups):.2f}",
+            ]
+        )
+        rows.append(
+            [
+                backend,
+                "start-up: spawn to READY, s",
+                "",
+                f"{statistics.median(readies):.1f}",
+                "",
+                f"{min(readies):.1f}",
+                f"{max(readies):.1f}",
             ]
         )
     print(
-        f"machine: {machine()}; {args.runs} run(s) of {args.seconds:.0f} s at {args.rate:.0f}/s; target p99 < 50 ms"
+        f"machine: {machine()}; {args.runs} run(s) of {args.seconds:.0f} s at {args.rate:.0f}/s per backend; "
+        "target p99 < 50 ms"
     )
     print(table(rows))
     if any(r["failed"] or r["spec_violations"] for r in results):
-        print("failures or spec violations:", [(r["failed"], r["spec_violations"]) for r in results])
+        print(
+            "failures or spec violations:",
+            [(r["backend"], r["failed"], r["spec_violations"]) for r in results],
+        )
     save("commands", {"machine": machine(), "runs": results})
     if args.profile is not None:
         pstats.Stats(str(args.profile)).sort_stats("cumulative").print_stats(25)

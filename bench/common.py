@@ -11,7 +11,7 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from bot import create_bot
 from bot.config import Settings
 from bot.core import IDENTIFY_WINDOW, Cliffhanger
 from tests.loopback import BOT_TOKEN, LoopbackDiscord, running
+from tests.postgres import Cluster, missing_reason
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -113,6 +114,32 @@ def settle_heap() -> None:
     loopback's own collections stay short while it measures the bot."""
     gc.collect()
     gc.freeze()
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def backends(choice: str) -> list[str]:
+    """`--backend both` (the default) measures SQLite and PostgreSQL side by side in one run."""
+    return list(BACKENDS) if choice == "both" else [choice]
+
+
+@contextlib.contextmanager
+def postgres(wanted: Sequence[str]) -> Iterator[Cluster | None]:
+    """A throwaway PostgreSQL for the whole benchmark (the tests' own: initdb into a temporary
+    folder, a private socket), when a PostgreSQL run is wanted."""
+    if "postgresql" not in wanted:
+        yield None
+        return
+    reason = missing_reason()
+    if reason is not None:
+        raise SystemExit(f"the PostgreSQL runs need a server: {reason}")
+    cluster = Cluster()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
 
 
 def save(name: str, data: Any) -> Path:

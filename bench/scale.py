@@ -23,8 +23,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.common import RESULTS
-from bot.db import Database
 from bot.db.migrate import load_migrations
+from bot.db.sqlite import SQLiteDatabase
+from tests.postgres import Cluster
 
 GUILD_BASE = 10**17  # snowflake-sized ids, like Discord's
 USER_BASE = 2 * 10**17
@@ -307,7 +308,7 @@ def migrate_new(path: Path) -> None:
     path.unlink(missing_ok=True)
 
     async def migrate() -> None:
-        db = Database(path)
+        db = SQLiteDatabase(path)
         await db.open()
         try:
             await db.migrate()
@@ -365,6 +366,34 @@ def copy_to(built: Built, folder: Path) -> Path:
     target = folder / "scale.db"
     shutil.copyfile(built.path, target)
     return target
+
+
+async def copy_to_postgres(built: Built, cluster: Cluster) -> str:
+    """A private PostgreSQL copy of the cached database for one run. The first call moves the SQLite
+    file over with the bot's own `copy-to-postgres` code (migrate, copy, compare counts) into a
+    template database; later calls clone the template, which takes seconds."""
+    from bot.db.copy import copy_to_postgres as copy_rows
+    from bot.db.postgres import PostgresDatabase
+
+    template = f"scale_{built.path.stem.replace('-', '_')}"
+    admin = await cluster.admin()
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", template)
+        if not exists:
+            await admin.execute(f'CREATE DATABASE "{template}"')
+            target = PostgresDatabase(cluster.url(template), pool_size=2)
+            await target.open()
+            try:
+                await target.migrate()
+                await copy_rows(built.path, target)
+                await target.execute("ANALYZE")
+            finally:
+                await target.close()
+        name = f"{template}_{time.monotonic_ns()}"
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await admin.close()
+    return cluster.url(name)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.db import Database
 from bot.db.guilds import GuildStore
+from bot.db.sqlite import SQLiteDatabase
 from bot.episodes import EpisodeCode
 from cogs.theories.rules import DOUBTFUL, PLAUSIBLE
 from cogs.theories.store import ORDER, TheoryQuery, TheoryStore, _where
@@ -75,7 +76,7 @@ async def fill(db: Database, rnd: random.Random) -> None:
 
 
 async def main(path: Path) -> None:
-    db = Database(path)
+    db = SQLiteDatabase(path)
     await db.open()
     await db.migrate()
     rnd = random.Random(5)

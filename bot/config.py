@@ -12,10 +12,14 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from .shards import ShardSlice, parse_shard_ids
+
 __all__ = ["ConfigError", "Settings", "check_database_path"]
 
 DEFAULT_DATABASE_PATH = Path("data") / "cliffhanger.db"
 DEFAULT_TVMAZE_URL = "https://api.tvmaze.com"
+DEFAULT_POOL_SIZE = 10
+EXAMPLE_DATABASE_URL = "postgresql://cliffhanger:secret@localhost/cliffhanger"
 DEFAULT_SHOW_SYNC_HOURS = 6
 MAX_SHOW_SYNC_HOURS = 168
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -39,6 +43,25 @@ class Settings:
     log_level: str = "INFO"
     message_content_intent: bool = False
     tvmaze_url: str = DEFAULT_TVMAZE_URL
+    # PostgreSQL instead of the SQLite file at database_path; several processes can share it.
+    database_url: str | None = field(default=None, repr=False)
+    database_pool_size: int = DEFAULT_POOL_SIZE
+    # None: Discord's recommended count, every shard in this process (today's behaviour).
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+
+    @property
+    def database_location(self) -> str:
+        """What `bot.db.open_database` opens: the PostgreSQL URL, or the SQLite file."""
+        return self.database_url or str(self.database_path)
+
+    @property
+    def shards(self) -> ShardSlice | None:
+        """The shards this process runs, when SHARD_COUNT is set (None: all, as Discord recommends)."""
+        if self.shard_count is None:
+            return None
+        return ShardSlice(self.shard_count, self.shard_ids or tuple(range(self.shard_count)))
+
     show_sync_hours: int = DEFAULT_SHOW_SYNC_HOURS
 
     @classmethod
@@ -76,9 +99,31 @@ class Settings:
         raw_path = values.get("DATABASE_PATH", "").strip()
         database_path = Path(raw_path).expanduser() if raw_path else DEFAULT_DATABASE_PATH
 
+        database_url = _parse_database_url(values.get("DATABASE_URL", ""))
+        shard_count = _parse_count("SHARD_COUNT", values.get("SHARD_COUNT", ""), 1, 10_000, "SHARD_COUNT=2")
+        shard_ids = _parse_shard_ids(values.get("SHARD_IDS", ""), shard_count)
+        if (
+            shard_ids is not None
+            and shard_count is not None
+            and len(shard_ids) < shard_count
+            and not database_url
+        ):
+            raise ConfigError(
+                "SHARD_IDS runs only some of the bot's shards, so other processes must run the rest on the same "
+                "database, and several processes can only share PostgreSQL: set DATABASE_URL (for example "
+                f"DATABASE_URL={EXAMPLE_DATABASE_URL}), or leave SHARD_IDS empty to run every shard here."
+            )
+
         return cls(
             discord_token=token,
             database_path=database_path,
+            database_url=database_url,
+            database_pool_size=_parse_count(
+                "DATABASE_POOL_SIZE", values.get("DATABASE_POOL_SIZE", ""), 1, 200, "DATABASE_POOL_SIZE=10"
+            )
+            or DEFAULT_POOL_SIZE,
+            shard_count=shard_count,
+            shard_ids=shard_ids,
             dev_guild_id=_parse_guild_id(values.get("DEV_GUILD_ID", "")),
             log_level=_parse_log_level(values.get("LOG_LEVEL", "")),
             message_content_intent=_parse_bool(
@@ -87,6 +132,50 @@ class Settings:
             tvmaze_url=_parse_base_url("TVMAZE_URL", values.get("TVMAZE_URL", ""), DEFAULT_TVMAZE_URL),
             show_sync_hours=_parse_hours("SHOW_SYNC_HOURS", values.get("SHOW_SYNC_HOURS", "")),
         )
+
+
+def _parse_database_url(raw: str) -> str | None:
+    value = raw.strip()
+    if not value:
+        return None
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("postgresql", "postgres") or " " in value:
+        shown = f"{parts.scheme}://..." if parts.scheme else "that"
+        raise ConfigError(
+            f"DATABASE_URL must be a PostgreSQL address, not {shown}: for example "
+            f"DATABASE_URL={EXAMPLE_DATABASE_URL}, or leave it empty to keep the SQLite file at DATABASE_PATH."
+        )
+    return value
+
+
+def _parse_count(name: str, raw: str, low: int, high: int, example: str) -> int | None:
+    value = raw.strip()
+    if not value:
+        return None
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ConfigError(
+            f"{name} must be a whole number from {low} to {high}, not {value!r}: for example {example}, "
+            "or leave it empty."
+        )
+    return int(value)
+
+
+def _parse_shard_ids(raw: str, count: int | None) -> tuple[int, ...] | None:
+    value = raw.strip()
+    if not value:
+        return None
+    if count is None:
+        raise ConfigError(
+            "SHARD_IDS needs SHARD_COUNT, the bot's total number of shards across all its processes: "
+            "for example SHARD_COUNT=2 and SHARD_IDS=0 here, SHARD_IDS=1 in the other process."
+        )
+    try:
+        return parse_shard_ids(value, count)
+    except ValueError as exc:
+        raise ConfigError(
+            f"SHARD_IDS must list shards from 0 to {count - 1} as numbers and ranges, not {value!r} ({exc}): "
+            "for example SHARD_IDS=0-4 or SHARD_IDS=0,2,5-7."
+        ) from None
 
 
 def _parse_guild_id(raw: str) -> int | None:

@@ -20,7 +20,7 @@ import cogs
 
 from .config import Settings
 from .config_registry import ConfigRegistry
-from .db import Database
+from .db import Database, open_database
 from .db.episodes import EpisodeStore
 from .db.guilds import GuildStore
 from .db.jobs import JobStore
@@ -30,9 +30,9 @@ from .db.spoiler_channels import SpoilerChannelStore
 from .db.spoiler_words import SpoilerWordStore
 from .discussions import Discussions
 from .errors import report_error
-from .lock import InstanceLock
-from .ratelimit import GlobalRateLimiter
-from .scheduler import Clock, Scheduler
+from .lock import InstanceLock, ShardLock
+from .ratelimit import DEFAULT_RATE, GlobalRateLimiter
+from .scheduler import MAX_SLEEP, Clock, Scheduler
 from .spoilers import RevealButton, RevealRegistry
 from .tvmaze import TVmaze
 from .ui import answer_expired
@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 # Discord lets each identify bucket (shard_id % max_concurrency) start one session per 5 seconds.
 IDENTIFY_WINDOW = 5.0
+# With PostgreSQL another process may add jobs for our guilds. NOTIFY wakes the scheduler at once;
+# should a notification be lost with a connection, it looks again after at most this long anyway.
+SHARED_DATABASE_MAX_SLEEP = 60.0
 
 
 class CliffTree(app_commands.CommandTree["Cliffhanger"]):
@@ -60,6 +63,8 @@ class Cliffhanger(commands.AutoShardedBot):
     Sharded automatically: Discord closes a session that would hold more than 2,500 guilds, so the
     shard count comes from GET /gateway/bot (about one shard per 1,000 guilds) and every shard
     connects from this one process. `wait_until_ready` (the scheduler's gate) waits for all of them.
+    With SHARD_COUNT and SHARD_IDS (PostgreSQL), the process connects only its own shards, claims
+    only their guilds' jobs and spends only their share of the global rate limit.
     """
 
     def __init__(
@@ -80,6 +85,10 @@ class Cliffhanger(commands.AutoShardedBot):
         if settings.message_content_intent:
             intents.guild_messages = True
             intents.message_content = True
+        shards = settings.shards
+        if shards is not None:
+            options.setdefault("shard_count", shards.count)
+            options.setdefault("shard_ids", list(shards.ids))
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -91,10 +100,18 @@ class Cliffhanger(commands.AutoShardedBot):
             **options,
         )
         self.settings = settings
-        self.instance_lock = InstanceLock(settings.database_path)
-        self.db = Database(settings.database_path)
+        self.shard_slice = shards  # None: every shard Discord recommends
+        self.db: Database = open_database(settings.database_location, pool_size=settings.database_pool_size)
+        self.instance_lock: InstanceLock | ShardLock
+        if self.db.dialect == "sqlite":
+            self.instance_lock = InstanceLock(settings.database_path)
+        else:
+            from .db.postgres import PostgresDatabase
+
+            assert isinstance(self.db, PostgresDatabase)  # noqa: S101 - open_database chose it by the URL
+            self.instance_lock = ShardLock(self.db, shards)
         self.guild_store = GuildStore(self.db)
-        self.jobs = JobStore(self.db)
+        self.jobs = JobStore(self.db, shards)
         # Stores more than one feature reads; a feature's own store belongs to its cog.
         self.episodes = EpisodeStore(self.db, self.guild_store)
         self.spoiler_words = SpoilerWordStore(self.db, self.guild_store)
@@ -105,7 +122,12 @@ class Cliffhanger(commands.AutoShardedBot):
         self.reveals = RevealRegistry()
         # /config subcommands and /config show lines that features add, whatever order cogs load in.
         self.config_registry = ConfigRegistry()
-        self.scheduler = Scheduler(self.jobs, clock=clock, gate=self._scheduler_gate)
+        self.scheduler = Scheduler(
+            self.jobs,
+            clock=clock,
+            gate=self._scheduler_gate,
+            max_sleep=MAX_SLEEP if self.db.dialect == "sqlite" else SHARED_DATABASE_MAX_SLEEP,
+        )
         # Work a feature must finish before the scheduler posts anything after a start (a sync of
         # followed shows that may move what fell due meanwhile). Each bounds its own wait.
         self.startup_holds: list[Callable[[], Awaitable[object]]] = []
@@ -115,8 +137,11 @@ class Cliffhanger(commands.AutoShardedBot):
         # A discussion thread per release: /spoilers discussions sets it up, announcements link to it.
         self.discussions = Discussions(self)
         # Every REST request except interaction responses passes through this limiter, so a fan-out
-        # plus whatever else the bot does at that moment stays under Discord's global 50/s.
-        self.rate_limiter = GlobalRateLimiter()
+        # plus whatever else the bot does at that moment stays under Discord's global 50/s. A process
+        # that runs a slice of the shards gets the slice's share, so all processes together stay under.
+        self.rate_limiter = GlobalRateLimiter(
+            DEFAULT_RATE if shards is None else max(1, int(shards.share(DEFAULT_RATE)))
+        )
         self._pace_requests()
         self.extensions_to_load = extensions
         self.failed_extensions: dict[str, BaseException] = {}
@@ -148,11 +173,21 @@ class Cliffhanger(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         """Take the instance lock, open and migrate the database, load the cogs, start the scheduler,
         sync if needed."""
-        self.instance_lock.acquire()
-        await self.db.open()
+        if isinstance(self.instance_lock, InstanceLock):
+            self.instance_lock.acquire()
+            await self.db.open()
+        else:
+            await self.db.open()
+            await self.instance_lock.acquire(lost=self._lost_shards)
         applied = await self.db.migrate()
         if applied:
-            log.info("database %s migrated to version %d", self.db.path, applied[-1])
+            log.info("database %s migrated to version %d", self.db.location, applied[-1])
+        if self.shard_slice is not None:
+            log.info(
+                "running %s; this process's share of Discord's global rate limit: %d requests/s",
+                self.shard_slice.describe(),
+                self.rate_limiter.rate,
+            )
         self.add_dynamic_items(RevealButton)
         await self.load_cogs()
         await self.scheduler.start()
@@ -243,6 +278,14 @@ class Cliffhanger(commands.AutoShardedBot):
             except discord.GatewayNotFound:
                 log.warning("could not read max_concurrency from Discord; identifying one shard at a time")
         bucket = (shard_id or 0) % (self.max_concurrency or 1)
+        if self.db.dialect == "postgresql":
+            # Other processes of this bot may share the bucket: take turns through the database.
+            from .db.identify import IdentifyTurns
+
+            waited = await IdentifyTurns(self.db).take(bucket, IDENTIFY_WINDOW, self.identify_sleep)
+            if waited:
+                log.debug("shard %s waited %.1f s for its identify bucket %d", shard_id, waited, bucket)
+            return
         last = self._identified_at.get(bucket)
         if last is not None:
             wait = last + IDENTIFY_WINDOW - self.identify_clock()
@@ -252,13 +295,21 @@ class Cliffhanger(commands.AutoShardedBot):
         self._identified_at[bucket] = self.identify_clock()
 
     # -- shutdown ------------------------------------------------------------------------------
+    async def _lost_shards(self, reason: str) -> None:
+        """PostgreSQL came back after an outage and another process had taken our shards meanwhile."""
+        log.critical("stopping: after reconnecting to PostgreSQL, %s", reason)
+        await self.close()
+
     async def close(self) -> None:
         """Stop the scheduler, disconnect, then close TVmaze's session and the database."""
         await self.scheduler.stop()
         await super().close()
+        if isinstance(self.instance_lock, ShardLock):
+            await self.instance_lock.release()
         await self.tvmaze.close()
         await self.db.close()
-        self.instance_lock.release()
+        if isinstance(self.instance_lock, InstanceLock):
+            self.instance_lock.release()
 
     # -- events --------------------------------------------------------------------------------
     async def on_ready(self) -> None:

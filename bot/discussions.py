@@ -161,8 +161,12 @@ class Discussions:
         guild = self.bot.get_guild(job.guild_id)
         if guild is None or guild.unavailable:
             raise JobRetry("the server is unavailable (or I was removed from it)", retry_after=GUILD_RETRY)
-        code = await self._still_due(job)
-        found = await self.open(guild, code, job)
+        # The server's lock before any database read: jobs start in claim order (release, then
+        # episode), and reads through a pool of connections (PostgreSQL) finish in any order, which
+        # would open a streaming drop's threads out of episode order.
+        async with self._lock(guild.id):
+            code = await self._still_due(job)
+            found = await self._open(guild, code, job)
         return f"{found.channel_id}/{found.thread_id}"
 
     async def threads_for(self, guild: discord.Guild, codes: Iterable[EpisodeCode]) -> dict[EpisodeCode, int]:
@@ -220,31 +224,35 @@ class Discussions:
         """The episode's thread, opened now unless it already is; JobFailed (the moderators told once)
         when it can't be, and Discord's own errors when retrying may help."""
         async with self._lock(guild.id):
-            row = await self.store.get(guild.id, code)
-            if row is not None and row.done:
-                return row
-            settings = await self.bot.guild_store.get(guild.id)
-            channel_id = settings.discussion_channel_id
-            channel = guild.get_channel(channel_id) if channel_id else None
-            if row is not None and row.message_id is not None:
-                channel = guild.get_channel(row.channel_id)  # its opening message is there already
-            if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
-                await self._fail(guild, code, channel_id or 0, "the discussion channel was deleted")
-            missing = missing_permissions(channel.permissions_for(guild.me), needed_permissions(channel))
-            if missing:
-                await self._fail(
-                    guild, code, channel.id, f"I'm missing {', '.join(missing)} in {channel.mention}"
-                )
-            name = await self._name(guild, code)
-            unsure = row is not None and row.attempted_at is not None  # an earlier attempt may have landed
-            try:
-                if isinstance(channel, discord.ForumChannel):
-                    await self._forum_post(guild, code, channel, name, unsure=unsure)
-                else:
-                    await self._text_thread(guild, code, job, channel, name, row=row, unsure=unsure)
-            except (discord.Forbidden, discord.NotFound) as exc:
-                await self._fail(guild, code, channel.id, describe_http_error(exc))
-            return await self._row(guild.id, code)
+            return await self._open(guild, code, job)
+
+    async def _open(self, guild: discord.Guild, code: EpisodeCode, job: Job) -> DiscussionThread:
+        """`open`, with the server's lock held."""
+        row = await self.store.get(guild.id, code)
+        if row is not None and row.done:
+            return row
+        settings = await self.bot.guild_store.get(guild.id)
+        channel_id = settings.discussion_channel_id
+        channel = guild.get_channel(channel_id) if channel_id else None
+        if row is not None and row.message_id is not None:
+            channel = guild.get_channel(row.channel_id)  # its opening message is there already
+        if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
+            await self._fail(guild, code, channel_id or 0, "the discussion channel was deleted")
+        missing = missing_permissions(channel.permissions_for(guild.me), needed_permissions(channel))
+        if missing:
+            await self._fail(
+                guild, code, channel.id, f"I'm missing {', '.join(missing)} in {channel.mention}"
+            )
+        name = await self._name(guild, code)
+        unsure = row is not None and row.attempted_at is not None  # an earlier attempt may have landed
+        try:
+            if isinstance(channel, discord.ForumChannel):
+                await self._forum_post(guild, code, channel, name, unsure=unsure)
+            else:
+                await self._text_thread(guild, code, job, channel, name, row=row, unsure=unsure)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            await self._fail(guild, code, channel.id, describe_http_error(exc))
+        return await self._row(guild.id, code)
 
     async def _forum_post(
         self, guild: discord.Guild, code: EpisodeCode, forum: discord.ForumChannel, name: str, *, unsure: bool

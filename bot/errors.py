@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import secrets
-import sqlite3
 from collections.abc import Sequence
 
 import discord
 from discord import app_commands
+
+from .db import StorageError
 
 __all__ = [
     "BotMissingPermissions",
@@ -107,18 +108,7 @@ def _describe(error: Exception) -> tuple[str, str | None] | None:
 
 def storage_problem(error: BaseException) -> str | None:
     """A plain description of a database failure the host must fix, or None if it is not one."""
-    if not isinstance(error, sqlite3.Error):
-        return None
-    text = str(error).lower()
-    if "locked" in text or "busy" in text:
-        return "the database is locked by another program"
-    if "full" in text:
-        return "the server's disk is full"
-    if "readonly" in text or "read-only" in text:
-        return "the database is read-only"
-    if "disk i/o" in text or "malformed" in text or "not a database" in text:
-        return "the database file is damaged or unreadable"
-    return None
+    return error.problem if isinstance(error, StorageError) else None
 
 
 async def report_error(interaction: discord.Interaction[discord.Client], error: Exception) -> None:

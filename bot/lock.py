@@ -1,14 +1,21 @@
-"""One bot process per database file: a second instance refuses to start instead of racing the first."""
+"""One bot process per database file, or per shard on PostgreSQL: a second instance refuses to start
+instead of racing the first."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-__all__ = ["InstanceLock", "InstanceLocked"]
+if TYPE_CHECKING:
+    from .db.postgres import LockHolder, PostgresDatabase
+    from .shards import ShardSlice
+
+__all__ = ["InstanceLock", "InstanceLocked", "ShardLock"]
 
 
 class InstanceLocked(Exception):
@@ -63,3 +70,75 @@ class InstanceLock:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.release()
+
+
+# Advisory lock keys in bot.db.postgres.LOCK_NAMESPACE: a shard's key is its id.
+WHOLE_BOT_KEY = 1_500_000_000  # exclusive: a process that runs every shard Discord recommends
+SHARD_COUNT_KEYS = 1_000_000_000  # + SHARD_COUNT, shared: every process of one layout holds it
+
+
+class ShardLock:
+    """PostgreSQL: which process runs which shards, as advisory locks on the session connection.
+
+    A process with SHARD_COUNT holds one exclusive lock per shard it runs (and a shared one naming
+    the count, so a process started with another SHARD_COUNT is refused); a process that runs every
+    shard Discord recommends holds one exclusive lock over the whole bot. PostgreSQL frees them when
+    the process's connection ends, however it ends, so a killed process never leaves them stale.
+    """
+
+    def __init__(self, db: PostgresDatabase, shards: ShardSlice | None) -> None:
+        self.db = db
+        self.shards = shards
+        self.held = False
+
+    async def acquire(self, lost: Callable[[str], Awaitable[None]] | None = None) -> None:
+        await self.db.start_session(lost)
+        if self.shards is None:
+            holders = await self.db.try_locks([WHOLE_BOT_KEY])
+        else:
+            others = await self.db.lock_holders(SHARD_COUNT_KEYS + 1, WHOLE_BOT_KEY - 1)
+            other_count = next((h for h in others if h.key != SHARD_COUNT_KEYS + self.shards.count), None)
+            if other_count is not None:
+                raise InstanceLocked(
+                    f"another Cliffhanger process ({_who(other_count)}) runs this bot with "
+                    f"SHARD_COUNT={other_count.key - SHARD_COUNT_KEYS}, and this one has SHARD_COUNT={self.shards.count}; "
+                    "every process of one bot needs the same SHARD_COUNT. Stop the others first to change it."
+                )
+            holders = await self.db.try_locks(
+                list(self.shards.ids), shared=[WHOLE_BOT_KEY, SHARD_COUNT_KEYS + self.shards.count]
+            )
+        if holders:
+            raise InstanceLocked(self._refusal(holders))
+        self.held = True
+
+    def _refusal(self, holders: list[LockHolder]) -> str:
+        first = holders[0]
+        if first.key == WHOLE_BOT_KEY:
+            what = (
+                "another Cliffhanger process runs every shard of this bot"
+                if self.shards is not None
+                else "another Cliffhanger process already runs this bot"
+            )
+            return (
+                f"{what} on this database ({_who(first)}); stop it, or give every process SHARD_COUNT and "
+                "its own SHARD_IDS."
+            )
+        shards = ", ".join(str(h.key) for h in holders)
+        return (
+            f"shard{'s' if len(holders) > 1 else ''} {shards} {'are' if len(holders) > 1 else 'is'} already run "
+            f"by another Cliffhanger process ({_who(first)}); give this process SHARD_IDS that no other process "
+            "runs, or stop that one."
+        )
+
+    async def release(self) -> None:
+        if self.held:
+            self.held = False
+            await self.db.release_locks()
+
+
+def _who(holder: LockHolder) -> str:
+    """ "host h pid 12" from the holder's application name ("cliffhanger host=h pid=12")."""
+    name = holder.application.removeprefix("cliffhanger").strip()
+    if name:
+        return name.replace("=", " ")
+    return f"PostgreSQL backend pid {holder.backend_pid}" if holder.backend_pid else "unknown"

@@ -22,7 +22,8 @@ from typing import Any, Literal, Protocol
 import aiohttp
 import discord
 
-from .db.jobs import Job, JobStore, NewJob
+from .db import StorageError
+from .db.jobs import Job, JobState, JobStore, NewJob
 
 __all__ = [
     "NONCE_WINDOW",
@@ -131,6 +132,8 @@ def classify_failure(exc: Exception) -> Outcome:
         return Outcome(reason=describe_http_error(exc), retry=transient, unsure=server_error)
     if isinstance(exc, aiohttp.ClientError | TimeoutError | OSError):
         return Outcome(reason=f"network error: {type(exc).__name__}", retry=True, unsure=True)
+    if isinstance(exc, StorageError) and exc.transient:
+        return Outcome(reason=f"database: {exc.problem}", retry=True)
     return Outcome(reason=f"internal error, incident {secrets.token_hex(4)}", incident=True)
 
 
@@ -145,8 +148,10 @@ class Scheduler:
         max_in_flight: int = 50,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         gate: Callable[[], Awaitable[object]] | None = None,
+        max_sleep: float = MAX_SLEEP,
     ) -> None:
         self.store = store
+        self.max_sleep = max_sleep  # the longest it sleeps without looking at the table again
         self._gate = gate  # awaited before the first claim (the bot waits for its guild cache)
         self.clock: Clock = clock or SystemClock()
         self.max_in_flight = max_in_flight
@@ -160,6 +165,11 @@ class Scheduler:
         self._idle = asyncio.Event()
         self._idle.set()
         self._asleep_at: float | None = None  # clock time of the last look that found nothing due
+        self._running: dict[asyncio.Future[None], int] = {}  # job tasks -> the id of the row they send
+        # A claim whose commit reached the database but whose answer was lost (the connection broke)
+        # leaves rows in 'sending' that no task runs. After such a failure, and after a reconnection,
+        # the next good tick puts them back to pending (they keep their nonce).
+        self._orphans_possible = False
         self._looked = asyncio.Event()  # set when the loop falls asleep or a job finishes
 
     # -- registration --------------------------------------------------------------------------
@@ -219,6 +229,8 @@ class Scheduler:
             log.info(
                 "re-queued %d job(s) left mid-send by the last run; they retry with the same nonce", recovered
             )
+        self.store.watch(self.wake)  # another process (PostgreSQL) added a job for one of our guilds
+        self.store.db.on_reconnect(self._reconnected)
         self._task = asyncio.create_task(self._run(), name="cliffhanger-scheduler")
 
     async def stop(self, grace: float = 5.0) -> None:
@@ -262,7 +274,12 @@ class Scheduler:
             except Exception:
                 # The database was busy or a query failed: log, back off briefly, keep going.
                 log.exception("scheduler tick failed; retrying in 1 s")
+                self._orphans_possible = True
                 await self._wait(1.0)
+
+    async def _reconnected(self) -> None:
+        self._orphans_possible = True
+        self.wake()
 
     async def _tick(self) -> None:
         free = self.max_in_flight - len(self._in_flight)
@@ -271,10 +288,19 @@ class Scheduler:
             await self._slot_freed.wait()
             return
         self._wake.clear()
+        if self._orphans_possible:
+            recovered = await self.store.recover_sending(sorted(self._running.values()))
+            self._orphans_possible = False
+            if recovered:
+                log.warning(
+                    "re-queued %d job(s) left in 'sending' by a broken database connection", recovered
+                )
         next_run = await self.store.next_run_at()
         now = self.clock.now()
         if next_run is None or next_run > now:
-            await self._wait(MAX_SLEEP if next_run is None else min(next_run - now, MAX_SLEEP), looked_at=now)
+            await self._wait(
+                self.max_sleep if next_run is None else min(next_run - now, self.max_sleep), looked_at=now
+            )
             return
         claimed, skipped = await self.store.claim_due(int(now), free)
         for job in skipped:
@@ -283,7 +309,7 @@ class Scheduler:
             if listener is not None:
                 self._spawn(self._notify_skip(listener, job))
         for job in claimed:
-            self._spawn(self._execute(job))
+            self._spawn(self._execute(job), job.id)
 
     async def _wait(self, seconds: float, *, looked_at: float | None = None) -> None:
         """Sleep for `seconds` on the clock, or until woken, whichever comes first. `looked_at` is the
@@ -302,14 +328,17 @@ class Scheduler:
             sleeper.cancel()
             waker.cancel()
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
+    def _spawn(self, coro: Awaitable[None], job_id: int | None = None) -> None:
         task = asyncio.ensure_future(coro)
         self._in_flight.add(task)
+        if job_id is not None:
+            self._running[task] = job_id
         self._idle.clear()
         task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
+        self._running.pop(task, None)
         self._slot_freed.set()
         self._looked.set()
         if not self._in_flight:
@@ -346,19 +375,42 @@ class Scheduler:
                     outcome.state,
                     outcome.reason,
                 )
-            await self.store.finish(job.id, outcome.state, int(self.clock.now()), reason=outcome.reason)
+            await self._finish(job, outcome.state, reason=outcome.reason)
         else:
-            await self.store.finish(job.id, "sent", int(self.clock.now()), result=result)
+            await self._finish(job, "sent", result=result)
             log.debug("job %s/%s sent %.3f s after due", job.kind, job.key, self.clock.now() - job.due_at)
+
+    async def _finish(
+        self, job: Job, state: JobState, *, reason: str | None = None, result: str | None = None
+    ) -> None:
+        """Record a job's outcome. The send already happened, so a database that is briefly away
+        (PostgreSQL restarting, every connection busy) is waited for rather than leaving the row in
+        'sending' until the next start."""
+        await self._persist(
+            lambda: self.store.finish(job.id, state, int(self.clock.now()), reason=reason, result=result)
+        )
+
+    async def _persist(self, write: Callable[[], Awaitable[object]], *, patience: float = 300.0) -> None:
+        delay = 0.2
+        waited = 0.0
+        while True:
+            try:
+                await write()
+                return
+            except StorageError as exc:
+                if not exc.transient or waited >= patience:
+                    raise
+                log.warning("could not record a job's outcome (%s); trying again in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 5.0)
 
     async def _retry(
         self, job: Job, reason: str, *, retry_after: float | None = None, unsure: bool = False
     ) -> None:
         now = self.clock.now()
         if job.attempts >= self.max_attempts:
-            await self.store.finish(
-                job.id, "failed", int(now), reason=f"gave up after {job.attempts} attempts: {reason}"
-            )
+            await self._finish(job, "failed", reason=f"gave up after {job.attempts} attempts: {reason}")
             log.warning("job %s/%s gave up after %d attempts: %s", job.kind, job.key, job.attempts, reason)
             return
         delay = (
@@ -367,7 +419,7 @@ class Scheduler:
             else min(BACKOFF_BASE * 2 ** (job.attempts - 1), BACKOFF_CAP)
         )
         run_at = int(now + max(1.0, delay) + 0.999)
-        await self.store.retry_later(job.id, run_at, reason, unsure=unsure)
+        await self._persist(lambda: self.store.retry_later(job.id, run_at, reason, unsure=unsure))
         log.info("job %s/%s will retry at %d: %s", job.kind, job.key, run_at, reason)
         self.wake()
 

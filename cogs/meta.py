@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import sqlite3
 import time
 from typing import TYPE_CHECKING
 
@@ -13,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 import bot as bot_package
+from bot.db import StorageError
 
 if TYPE_CHECKING:
     from bot.core import Cliffhanger
@@ -80,7 +80,7 @@ class Meta(commands.Cog):
         started = time.perf_counter()
         try:
             version = await self.bot.db.schema_version()
-        except sqlite3.Error as exc:
+        except StorageError as exc:
             log.warning("database check failed: %s", exc)
             return f"\N{WARNING SIGN} not answering ({type(exc).__name__})"
         elapsed = (time.perf_counter() - started) * 1000

@@ -1,9 +1,15 @@
 """Fixtures: a loopback Discord with a fan server in it, the real bot connected to it, and a
-migrated database for store tests."""
+migrated database for store tests.
+
+Every test that asks for a database (`db`, `settings`, `harness`, `database_location`) runs twice:
+on SQLite and on a throwaway PostgreSQL (one cluster per test worker, a fresh database per test).
+A test only one backend can run carries `@pytest.mark.only_sqlite(reason=...)` (or
+`only_postgresql`), and its other run is skipped with that reason.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +23,55 @@ from tests.harness import Harness, World, build_world
 from tests.loopback import BOT_TOKEN, LoopbackDiscord, running
 from tests.loopback.tvmaze import LoopbackTVmaze
 from tests.loopback.tvmaze import running as serving
+from tests.postgres import Cluster, missing_reason
 from tests.support import migrated
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    """This worker's throwaway PostgreSQL, started on first use and stopped at the end."""
+    reason = missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    cluster = Cluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database this run of the test uses."""
+    name: str = request.param
+    for other in BACKENDS:
+        marker = request.node.get_closest_marker(f"only_{other}")
+        if marker is not None and other != name:
+            pytest.skip(f"{other} only: {marker.kwargs.get('reason') or marker.args[0]}")
+    if name == "postgresql":
+        reason = missing_reason()
+        if reason is not None:
+            pytest.skip(reason)
+    return name
+
+
+@pytest.fixture
+async def database_location(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[str]:
+    """Where this test's database is: an SQLite file, or a new database on the throwaway cluster."""
+    if backend == "sqlite":
+        yield str(tmp_path / "cliffhanger.db")
+        return
+    cluster: Cluster = request.getfixturevalue("postgres_cluster")
+    url = await cluster.create_database()
+    try:
+        yield url
+    finally:
+        await cluster.drop_database(url)
 
 
 @pytest.fixture
@@ -62,10 +116,11 @@ async def tv() -> AsyncIterator[LoopbackTVmaze]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, tv: LoopbackTVmaze) -> Settings:
+def settings(tmp_path: Path, database_location: str, tv: LoopbackTVmaze) -> Settings:
     return Settings(
         discord_token=BOT_TOKEN,
         database_path=tmp_path / "cliffhanger.db",
+        database_url=database_location if database_location.startswith("postgresql://") else None,
         log_level="DEBUG",
         tvmaze_url=tv.url,
     )
@@ -86,7 +141,8 @@ async def harness(
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated database in a temporary file, for store and scheduler tests."""
-    async with migrated(tmp_path / "cliffhanger.db") as database:
+async def db(database_location: str) -> AsyncIterator[Database]:
+    """A migrated database (a temporary file, or a fresh PostgreSQL database), for store and
+    scheduler tests."""
+    async with migrated(database_location) as database:
         yield database

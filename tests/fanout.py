@@ -10,10 +10,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.db import Database
+from bot.db import Database, open_database
 from bot.db.episodes import Episode, EpisodeStore
 from bot.db.guilds import GuildStore
-from bot.db.jobs import JobStore
+from bot.db.jobs import JOBS_CHANNEL, JobStore
 from bot.discussions import discussion_jobs, discussion_name
 from bot.episodes import EpisodeCode
 from bot.forum_tags import season_tag_name
@@ -85,12 +85,39 @@ async def seed_countdowns(db: Database, servers: list[Server], release_at: int, 
     await jobs.upsert(planned, now)
 
 
-async def seed_database(path: Path, servers: list[Server], release_at: int, now: int) -> None:
-    db = Database(path)
+async def seed_database(location: Path | str, servers: list[Server], release_at: int, now: int) -> None:
+    db = open_database(location)
     await db.open()
     try:
         await db.migrate()
         await seed_countdowns(db, servers, release_at, now)
+    finally:
+        await db.close()
+
+
+async def retime(location: Path | str, release_at: int) -> None:
+    """Move every seeded premiere (its announcement, and its discussion thread) to `release_at`, and wake running bots
+    (PostgreSQL's NOTIFY): seeding thousands of servers takes a while, and processes start at their
+    own pace, so benchmarks and drills seed first and pick the release once the bot is up."""
+    db = open_database(location)
+    await db.open()
+    try:
+        async with db.transaction():
+            await db.execute("UPDATE countdowns SET release_at = ?", (release_at,))
+            await db.execute("UPDATE episodes SET air_at = ? WHERE air_at IS NOT NULL", (release_at,))
+            await db.execute("UPDATE scheduled_jobs SET due_at = ?, run_at = ?", (release_at, release_at))
+            await db.notify(JOBS_CHANNEL, "*")
+    finally:
+        await db.close()
+
+
+async def job_states(location: Path | str) -> dict[str, int]:
+    """How many scheduler rows are in each state."""
+    db = open_database(location)
+    await db.open()
+    try:
+        rows = await db.fetchall("SELECT state, count(*) FROM scheduled_jobs GROUP BY state")
+        return {r[0]: int(r[1]) for r in rows}
     finally:
         await db.close()
 

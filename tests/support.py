@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from bot.db import Database
+from bot.db import Database, open_database
 from bot.text import ZWSP
 
 
@@ -32,9 +32,10 @@ async def until(check: Callable[[], Any], timeout: float = 8.0, what: str = "con
 
 
 @contextlib.asynccontextmanager
-async def migrated(path: Path) -> AsyncIterator[Database]:
-    """An open database at `path` with every migration applied; closed afterwards."""
-    database = Database(path)
+async def migrated(location: Path | str) -> AsyncIterator[Database]:
+    """An open database (an SQLite file or a PostgreSQL URL) with every migration applied; closed
+    afterwards."""
+    database = open_database(location)
     await database.open()
     await database.migrate()
     try:

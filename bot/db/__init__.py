@@ -1,234 +1,156 @@
-"""One aiosqlite connection per process, with the PRAGMAs, locking and transactions every store uses."""
+"""The database every store uses: SQLite in one file (the default), or PostgreSQL shared by several
+bot processes (`DATABASE_URL`). One API for both, so the stores hold one set of SQL.
+
+A store runs statements with `execute`, `fetchone`, `fetchall` and `fetchval`, and groups them
+with `async with db.transaction() as conn:` (`conn` has the same methods; nested use joins the outer
+transaction). SQL is written once; see `bot/db/dialect.py` for the one rule where the two differ.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+import abc
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiosqlite
-
-from .backup import backup_before_migrating
-from .migrate import (
-    MIGRATIONS_DIR,
-    Migration,
-    apply_migrations,
-    current_version,
-    load_migrations,
-    too_new,
+from .dialect import Dialect
+from .errors import (
+    DatabaseError,
+    StorageBusy,
+    StorageConflict,
+    StorageCorrupt,
+    StorageError,
+    StorageFull,
+    StorageReadOnly,
+    StorageUnavailable,
 )
+from .migrate import MIGRATIONS_DIR, Migration, load_migrations
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    import asyncpg
+
+    Row = sqlite3.Row | asyncpg.Record
+else:
+    Row = Any
 
 __all__ = [
+    "CACHE_CHANNEL",
     "MIGRATIONS_DIR",
     "Database",
     "DatabaseError",
     "Migration",
+    "Params",
     "Row",
-    "apply_migrations",
+    "StorageBusy",
+    "StorageConflict",
+    "StorageCorrupt",
+    "StorageError",
+    "StorageFull",
+    "StorageReadOnly",
+    "StorageUnavailable",
+    "is_database_url",
     "load_migrations",
+    "open_database",
 ]
 
-log = logging.getLogger(__name__)
+Params = Sequence[Any] | Mapping[str, Any]
 
-Row = sqlite3.Row
-Params = Sequence[Any] | dict[str, Any]
-
-BUSY_TIMEOUT_MS = 5_000
-
-
-class DatabaseError(Exception):
-    """The database file cannot be used; the message names the file and what to do."""
+# PostgreSQL NOTIFY channel for "<cache>:<guild id>": a process changed a guild's cached rows, so
+# every process drops its copy (see GuildStore and SpoilerChannelStore).
+CACHE_CHANNEL = "cliffhanger_cache"
 
 
-class Database:
-    """The process's single SQLite connection.
+class Database(abc.ABC):
+    """What every store runs its SQL through. `SQLiteDatabase` and `PostgresDatabase` implement it."""
 
-    aiosqlite runs every statement on one worker thread, so statements never overlap, but a
-    transaction that awaits between statements could interleave with another task's writes. An
-    asyncio lock therefore covers each transaction and each stand-alone statement; the task that
-    holds it may nest calls freely.
-    """
+    dialect: Dialect
+    location: str  # for messages: the file, or the server and database (never the password)
 
-    def __init__(self, path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
-        self.path = Path(path)
-        self.busy_timeout_ms = busy_timeout_ms
-        self._conn: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
-        self._owner: asyncio.Task[Any] | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------
+    # -- lifecycle -----------------------------------------------------------------------------
+    @abc.abstractmethod
     async def open(self) -> None:
-        """Open the file and apply the connection PRAGMAs. Raises DatabaseError with a clear reason."""
-        if self._conn is not None:
-            return
-        try:
-            conn = await aiosqlite.connect(self.path, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise DatabaseError(f"cannot open the database file {str(self.path)!r}: {exc}") from None
-        conn.row_factory = sqlite3.Row
-        try:
-            await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-            mode = await conn.execute_fetchall("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA foreign_keys = ON")
-            await conn.execute("PRAGMA synchronous = NORMAL")
-            # A cheap read forces SQLite to parse the header, which is where corruption shows.
-            await conn.execute_fetchall("SELECT count(*) FROM sqlite_schema")
-        except sqlite3.DatabaseError as exc:
-            await conn.close()
-            raise DatabaseError(_explain(self.path, exc)) from None
-        if str(next(iter(mode))[0]).lower() != "wal":
-            log.warning("SQLite refused WAL mode for %s; running in %s mode", self.path, next(iter(mode))[0])
-        self._conn = conn
+        """Connect. Raises DatabaseError with a reason a host can act on."""
 
+    @abc.abstractmethod
     async def close(self) -> None:
-        """Close the connection after any running transaction finishes."""
-        if self._conn is None:
-            return
-        async with self._lock:
-            conn, self._conn = self._conn, None
-            try:
-                await conn.execute("PRAGMA optimize")
-            except sqlite3.Error:
-                log.debug("PRAGMA optimize failed on close", exc_info=True)
-            await conn.close()
+        """Disconnect after running transactions finish."""
 
     @property
-    def is_open(self) -> bool:
-        return self._conn is not None
+    @abc.abstractmethod
+    def is_open(self) -> bool: ...
 
     @property
+    @abc.abstractmethod
     def in_transaction(self) -> bool:
-        """Whether an explicit transaction is open, so a write now could still be rolled back."""
-        return self._conn is not None and self._conn.in_transaction
+        """Whether the calling task is inside a transaction, so a write now could still roll back."""
 
-    @property
-    def conn(self) -> aiosqlite.Connection:
-        if self._conn is None:
-            raise RuntimeError("the database is not open")
-        return self._conn
+    # -- statements ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def transaction(self, *, immediate: bool = False) -> AbstractAsyncContextManager[Database]:
+        """Run a block atomically; nested use joins the outer transaction.
 
-    # -- locking -----------------------------------------------------------------------------
-    @asynccontextmanager
-    async def _locked(self) -> AsyncIterator[None]:
-        task = asyncio.current_task()
-        if task is not None and self._owner is task:
-            yield
-            return
-        async with self._lock:
-            self._owner = task
-            try:
-                yield
-            finally:
-                self._owner = None
+        `immediate=True` is for read-then-write: SQLite takes its write lock up front. PostgreSQL
+        takes no global lock; a read that must not race a write locks its rows (`FOR UPDATE`, or the
+        server's row through `GuildStore.writing(immediate=True)`).
+        """
 
-    @asynccontextmanager
-    async def transaction(self, *, immediate: bool = False) -> AsyncIterator[aiosqlite.Connection]:
-        """Run a block atomically. `immediate=True` takes the write lock up front (read-then-write)."""
-        async with self._locked():
-            conn = self.conn
-            if conn.in_transaction:
-                # Nested use joins the outer transaction, which decides commit or rollback.
-                yield conn
-                return
-            await conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
-            try:
-                yield conn
-            except BaseException:
-                await conn.rollback()
-                raise
-            else:
-                await conn.commit()
-
-    # -- single statements -------------------------------------------------------------------
+    @abc.abstractmethod
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one write statement in its own transaction; returns the number of changed rows."""
-        async with self._locked():
-            cursor = await self.conn.execute(sql, params)
-            try:
-                return cursor.rowcount
-            finally:
-                await cursor.close()
+        """Run one statement (in its own transaction unless inside one); returns the changed rows."""
 
+    @abc.abstractmethod
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for many parameter sets, atomically."""
-        async with self.transaction() as conn:
-            await conn.executemany(sql, rows)
 
-    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        async with self._locked():
-            cursor = await self.conn.execute(sql, params)
-            try:
-                row: Row | None = await cursor.fetchone()
-                return row
-            finally:
-                await cursor.close()
+    @abc.abstractmethod
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None: ...
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._locked():
-            rows = await self.conn.execute_fetchall(sql, params)
-            return list(rows)
+    @abc.abstractmethod
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]: ...
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         """The first column of the first row, or None."""
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    async def notify(self, channel: str, payload: str) -> None:
+        """Tell other bot processes something changed (PostgreSQL's NOTIFY, sent at commit).
+        With SQLite there is only one process, so there is no one to tell."""
+        return
+
+    def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        """Hear what other processes `notify` on `channel` (PostgreSQL only; SQLite has one process)."""
+        return
+
+    def on_reconnect(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Run `callback` when the database connection came back after a loss (notifications sent
+        meanwhile were missed). SQLite's file never goes away."""
+        return
+
+    # -- schema --------------------------------------------------------------------------------
+    @abc.abstractmethod
     async def migrate(self, migrations: Sequence[Migration] | None = None) -> list[int]:
-        """Apply pending migrations; returns the versions that ran.
-
-        A database that already holds data is first copied to backups/<timestamp>-v<version>.db
-        beside it (the newest five are kept); without that copy nothing is migrated. A database
-        newer than the code, and a locked, read-only or full one, raise DatabaseError with the
-        reason. A failed migration leaves nothing behind.
-        """
-        migrations = load_migrations() if migrations is None else migrations
-        newest = migrations[-1].version if migrations else 0
-        async with self._locked():
-            try:
-                version = await current_version(self.conn)
-                if version > newest:
-                    raise DatabaseError(too_new(self.path, version, newest))
-                if 0 < version < newest:
-                    await self._backup_before_migrating(version)
-                return await apply_migrations(self.conn, migrations)
-            except sqlite3.OperationalError as exc:
-                if any(word in str(exc) for word in ("locked", "busy", "readonly", "full", "disk I/O")):
-                    raise DatabaseError(_explain(self.path, exc)) from None
-                raise
-
-    async def _backup_before_migrating(self, version: int) -> None:
-        try:
-            target = await asyncio.to_thread(backup_before_migrating, self.path, version)
-        except (sqlite3.Error, OSError) as exc:
-            raise DatabaseError(
-                f"could not back up {str(self.path)!r} before migrating it ({exc}), so nothing was migrated: "
-                f"make room or fix the permissions of {str(self.path.parent / 'backups')!r}, then start again."
-            ) from None
-        log.info("backed up %s (schema version %d) to %s before migrating", self.path, version, target)
+        """Apply pending migrations; returns the versions that ran."""
 
     async def schema_version(self) -> int:
         value = await self.fetchval("SELECT coalesce(max(version), 0) FROM schema_version")
         return int(value or 0)
 
 
-def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
-    text = str(exc)
-    if "not a database" in text or "malformed" in text:
-        return (
-            f"the database file {str(path)!r} is corrupt or not an SQLite database ({text}). "
-            "It was left untouched: restore it from a backup, or move it aside to start empty."
-        )
-    if "locked" in text or "busy" in text:
-        return (
-            f"the database file {str(path)!r} is locked by another process ({text}). "
-            "Stop the other Cliffhanger instance or tool using it, then start again."
-        )
-    if "readonly" in text or "read-only" in text:
-        return f"the database file {str(path)!r} is read-only ({text}). Make it writable, then start again."
-    if "full" in text:
-        return f"the disk holding {str(path)!r} is full ({text}). Free some space, then start again."
-    return f"cannot use the database file {str(path)!r}: {text}"
+def is_database_url(value: str) -> bool:
+    """Whether `value` names a PostgreSQL server rather than an SQLite file."""
+    return value.startswith(("postgresql://", "postgres://"))
+
+
+def open_database(target: str | Path, *, pool_size: int = 10) -> Database:
+    """The database at `target`: a `postgresql://` URL, or the path of an SQLite file (not opened yet)."""
+    if isinstance(target, str) and is_database_url(target):
+        from .postgres import PostgresDatabase
+
+        return PostgresDatabase(target, pool_size=pool_size)
+    from .sqlite import SQLiteDatabase
+
+    return SQLiteDatabase(Path(target))

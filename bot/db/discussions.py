@@ -101,7 +101,7 @@ class DiscussionStore:
         """Remember why the episode's thread could not be made; False when this reason was already
         noted (the moderators were told)."""
         async with self.guilds.writing(guild_id) as conn:
-            cursor = await conn.execute(
+            noted = await conn.execute(
                 """
                 INSERT INTO discussion_threads (guild_id, season, number, channel_id, failure)
                 VALUES (?, ?, ?, ?, ?)
@@ -110,4 +110,4 @@ class DiscussionStore:
                 """,
                 (guild_id, code.season, code.episode, channel_id, reason),
             )
-            return cursor.rowcount > 0
+            return noted > 0

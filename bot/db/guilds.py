@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from . import Database, Row
+from . import CACHE_CHANNEL, Database, Row
 
 __all__ = ["GuildSettings", "GuildStore"]
 
@@ -65,12 +64,26 @@ _COLUMNS = (
 
 
 class GuildStore:
-    """Reads and writes the `guilds` table. Every feature's rows hang off a guild row."""
+    """Reads and writes the `guilds` table. Every feature's rows hang off a guild row.
+
+    Several processes on PostgreSQL: a change or a deletion is announced on CACHE_CHANNEL, and every
+    process drops its cached copy of that server (all of them after a lost connection).
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._cache: dict[int, GuildSettings] = {}
         self._rows: set[int] = set()  # ids known to have a row, so ensure() skips the write
+        db.listen(CACHE_CHANNEL, self._changed_elsewhere)
+        db.on_reconnect(self._reconnected)
+
+    def _changed_elsewhere(self, payload: str) -> None:
+        kind, _, guild_id = payload.partition(":")
+        if kind == "guilds" and guild_id.isdigit():
+            self.invalidate(int(guild_id))
+
+    async def _reconnected(self) -> None:
+        self.invalidate()
 
     async def ensure(self, guild_id: int) -> None:
         """Create the server's settings row with defaults if it does not exist yet. Every store calls
@@ -81,11 +94,17 @@ class GuildStore:
         self._remember(guild_id)
 
     @asynccontextmanager
-    async def writing(self, guild_id: int, *, immediate: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+    async def writing(self, guild_id: int, *, immediate: bool = False) -> AsyncIterator[Database]:
         """A transaction for rows that hang off the server, with its guild row created inside it: if
-        the write fails, the new guild row goes too, so a failure leaves nothing behind."""
+        the write fails, the new guild row goes too, so a failure leaves nothing behind.
+
+        `immediate=True` is for read-then-write: SQLite takes its write lock; PostgreSQL locks the
+        server's row, so two such writers in one server take turns (other servers are not held up).
+        """
         async with self.db.transaction(immediate=immediate) as conn:
             await self.ensure(guild_id)
+            if immediate and self.db.dialect == "postgresql":
+                await conn.execute("SELECT 1 FROM guilds WHERE guild_id = ? FOR NO KEY UPDATE", (guild_id,))
             yield conn
 
     def _remember(self, guild_id: int) -> None:
@@ -117,12 +136,12 @@ class GuildStore:
         self._cache.pop(guild_id, None)
         await self.db.execute(
             f"INSERT INTO guilds (guild_id, {', '.join(columns)}) VALUES (?, {placeholders}) "
-            f"ON CONFLICT (guild_id) DO UPDATE SET {assignments}, "
-            "updated_at = CAST(strftime('%s', 'now') AS INTEGER)",
-            (guild_id, *changes.values()),
+            f"ON CONFLICT (guild_id) DO UPDATE SET {assignments}, updated_at = ?",
+            (guild_id, *changes.values(), int(time.time())),
         )
         self._cache.pop(guild_id, None)
         self._remember(guild_id)
+        await self.db.notify(CACHE_CHANNEL, f"guilds:{guild_id}")
         return await self.get(guild_id)
 
     async def delete(self, guild_id: int) -> None:
@@ -130,6 +149,7 @@ class GuildStore:
         self._cache.pop(guild_id, None)
         self._rows.discard(guild_id)
         await self.db.execute("DELETE FROM guilds WHERE guild_id = ?", (guild_id,))
+        await self.db.notify(CACHE_CHANNEL, f"guilds:{guild_id}")
 
     def invalidate(self, guild_id: int | None = None) -> None:
         if guild_id is None:

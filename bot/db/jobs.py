@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..shards import ShardSlice
 from . import Database, Row
 
-__all__ = ["Job", "JobState", "JobStore", "NewJob"]
+__all__ = ["JOBS_CHANNEL", "Job", "JobState", "JobStore", "NewJob"]
+
+# PostgreSQL NOTIFY channel: "a job was added or re-timed for these guilds" (or "*" for many).
+JOBS_CHANNEL = "cliffhanger_jobs"
+_NOTIFY_GUILDS = 50  # past this many guilds in one write, the payload says "*"
 
 JobState = Literal["pending", "sending", "sent", "skipped", "failed", "cancelled"]
 
@@ -74,8 +79,29 @@ class NewJob:
 
 
 class JobStore:
-    def __init__(self, db: Database) -> None:
+    """The scheduler's rows. With a shard slice, a process reads and claims only the jobs of the
+    guilds on its own shards; other processes own the rest."""
+
+    def __init__(self, db: Database, shards: ShardSlice | None = None) -> None:
         self.db = db
+        self.shards = shards
+        self._mine = "" if shards is None else shards.sql()
+
+    def watch(self, wake: Callable[[], None]) -> None:
+        """Call `wake()` when another process adds or re-times a job of one of our guilds."""
+
+        def on_notify(payload: str) -> None:
+            if payload == "*" or self.shards is None:
+                wake()
+                return
+            if any(self.shards.owns(int(g)) for g in payload.split(",") if g.isdigit()):
+                wake()
+
+        async def reconnected() -> None:
+            wake()  # notifications sent while the connection was down were missed: look again
+
+        self.db.listen(JOBS_CHANNEL, on_notify)
+        self.db.on_reconnect(reconnected)
 
     async def upsert(self, jobs: Sequence[NewJob], now: int, *, revive: bool = False) -> int:
         """Insert jobs, or re-time ones that are still pending. Finished rows are left alone, so
@@ -87,7 +113,7 @@ class JobStore:
         written = 0
         async with self.db.transaction(immediate=True) as conn:
             for job in jobs:
-                cursor = await conn.execute(
+                written += await conn.execute(
                     """
                     INSERT INTO scheduled_jobs
                         (guild_id, kind, key, series, due_at, run_at, expires_at, payload, created_at)
@@ -103,7 +129,7 @@ class JobStore:
                         finished_at = NULL,
                         state = 'pending'
                     WHERE scheduled_jobs.state = 'pending'
-                       OR (? AND scheduled_jobs.state IN ('cancelled', 'skipped'))
+                       OR (? = 1 AND scheduled_jobs.state IN ('cancelled', 'skipped'))
                     """,
                     (
                         job.guild_id,
@@ -115,11 +141,14 @@ class JobStore:
                         job.expires_at,
                         json.dumps(job.payload, separators=(",", ":")),
                         now,
-                        revive,
+                        int(revive),
                     ),
                 )
-                written += cursor.rowcount
-                await cursor.close()
+            if written:
+                guilds = sorted({job.guild_id for job in jobs})
+                await conn.notify(
+                    JOBS_CHANNEL, "*" if len(guilds) > _NOTIFY_GUILDS else ",".join(map(str, guilds))
+                )
         return written
 
     async def cancel(self, guild_id: int, kind: str, key_prefix: str, reason: str, now: int) -> int:
@@ -193,8 +222,12 @@ class JobStore:
         return [Job.from_row(r) for r in rows]
 
     async def next_run_at(self) -> int | None:
-        """When the earliest pending job should run, or None when nothing is pending."""
-        value = await self.db.fetchval("SELECT min(run_at) FROM scheduled_jobs WHERE state = 'pending'")
+        """When the earliest pending job of our guilds should run, or None when nothing is pending.
+        (ORDER BY ... LIMIT 1 rather than min(): it walks the pending index only until the first of
+        our guilds.)"""
+        value = await self.db.fetchval(
+            f"SELECT run_at FROM scheduled_jobs WHERE state = 'pending'{self._mine} ORDER BY run_at LIMIT 1"
+        )
         return None if value is None else int(value)
 
     async def count_pending(self, guild_id: int | None = None) -> int:
@@ -206,14 +239,16 @@ class JobStore:
             )
         return int(value)
 
-    async def recover_sending(self) -> int:
+    async def recover_sending(self, running: Sequence[int] = ()) -> int:
         """Put rows a crash left in 'sending' back to pending; they retry with their old nonce, and
-        the send they were in the middle of may have reached Discord (`unsure_since`)."""
+        the send they were in the middle of may have reached Discord (`unsure_since`). Only our
+        guilds' rows (another process's rows in 'sending' are its own business), and not the ones
+        this process is sending right now (`running`)."""
+        keep = f" AND id NOT IN ({','.join('?' for _ in running)})" if running else ""
         return await self.db.execute(
-            """
-            UPDATE scheduled_jobs SET state = 'pending', unsure_since = COALESCE(unsure_since, claimed_at)
-            WHERE state = 'sending'
-            """
+            "UPDATE scheduled_jobs SET state = 'pending', unsure_since = COALESCE(unsure_since, claimed_at)"
+            f" WHERE state = 'sending'{self._mine}{keep}",
+            tuple(running),
         )
 
     async def claim_due(self, now: int, limit: int) -> tuple[list[Job], list[Job]]:
@@ -221,13 +256,17 @@ class JobStore:
 
         Before claiming, due jobs that a later due job of the same series supersedes, and jobs past
         their `expires_at`, are recorded as skipped with a reason. Returns (claimed, skipped).
+        On PostgreSQL the rows are locked as they are picked and rows another process is claiming
+        are passed over (SKIP LOCKED), so two processes never claim one job.
         """
         async with self.db.transaction(immediate=True) as conn:
-            rows = list(
-                await conn.execute_fetchall(
-                    "SELECT id FROM scheduled_jobs WHERE state = 'pending' AND run_at <= ? ORDER BY run_at, id LIMIT ?",
-                    (now, limit),
-                )
+            rows = await conn.fetchall(
+                f"""
+                SELECT id FROM scheduled_jobs WHERE state = 'pending' AND run_at <= ?{self._mine}
+                ORDER BY run_at, id LIMIT ?
+                FOR UPDATE SKIP LOCKED  -- postgresql only
+                """,
+                (now, limit),
             )
             if not rows:
                 return [], []
@@ -235,7 +274,7 @@ class JobStore:
             marks = ",".join("?" for _ in ids)
             named = {f"i{n}": job_id for n, job_id in enumerate(ids)}
             skipped_rows = list(
-                await conn.execute_fetchall(
+                await conn.fetchall(
                     f"""
                     UPDATE scheduled_jobs AS j SET
                         state = 'skipped',
@@ -260,7 +299,7 @@ class JobStore:
                 )
             )
             expired_rows = list(
-                await conn.execute_fetchall(
+                await conn.fetchall(
                     f"""
                     UPDATE scheduled_jobs SET
                         state = 'skipped',
@@ -273,7 +312,7 @@ class JobStore:
                 )
             )
             claimed_rows = list(
-                await conn.execute_fetchall(
+                await conn.fetchall(
                     f"""
                     UPDATE scheduled_jobs SET state = 'sending', claimed_at = ?, attempts = attempts + 1
                     WHERE id IN ({marks}) AND state = 'pending'
@@ -306,9 +345,9 @@ class JobStore:
         changed = await self.db.execute(
             """
             UPDATE scheduled_jobs SET state = 'pending', run_at = ?, reason = ?,
-                unsure_since = CASE WHEN ? THEN COALESCE(unsure_since, claimed_at) ELSE unsure_since END
+                unsure_since = CASE WHEN ? = 1 THEN COALESCE(unsure_since, claimed_at) ELSE unsure_since END
             WHERE id = ? AND state = 'sending'
             """,
-            (run_at, reason, unsure, job_id),
+            (run_at, reason, int(unsure), job_id),
         )
         return changed == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from ..episodes import EpisodeCode
@@ -40,11 +41,11 @@ class ProgressStore:
             await conn.execute(
                 """
                 INSERT INTO watch_progress (guild_id, user_id, season, number, updated_at)
-                VALUES (?, ?, ?, ?, CAST(strftime('%s', 'now') AS INTEGER))
+                VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (guild_id, user_id) DO UPDATE SET
                     season = excluded.season, number = excluded.number, updated_at = excluded.updated_at
                 """,
-                (guild_id, user_id, code.season, code.episode),
+                (guild_id, user_id, code.season, code.episode, int(time.time())),
             )
 
     async def clear(self, guild_id: int, user_id: int) -> bool:

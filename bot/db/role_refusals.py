@@ -29,14 +29,14 @@ class RoleRefusalStore:
     async def note(self, guild_id: int, role_id: int, reason: str, now: int) -> bool:
         """Record a refused grant; True only the first time for this role (tell the moderators then)."""
         async with self.guilds.writing(guild_id) as conn:
-            cursor = await conn.execute(
+            added = await conn.execute(
                 """
                 INSERT INTO role_refusals (guild_id, role_id, reason, refused_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT (guild_id, role_id) DO NOTHING
                 """,
                 (guild_id, role_id, reason, now),
             )
-            return cursor.rowcount == 1
+            return added == 1
 
     async def clear(self, guild_id: int, role_ids: Iterable[int]) -> None:
         """These roles were handed out (or configured) again: a later refusal is news again."""

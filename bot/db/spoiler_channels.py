@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import Database
+from . import CACHE_CHANNEL, Database
 from .guilds import GuildStore
 
 __all__ = ["SpoilerChannelStore"]
@@ -15,6 +15,17 @@ class SpoilerChannelStore:
         self.db = db
         self.guilds = guilds
         self._cache: dict[int, frozenset[int]] = {}  # the guard reads these on every message
+        # Changes made by another process (PostgreSQL) reach this cache through CACHE_CHANNEL.
+        db.listen(CACHE_CHANNEL, self._changed_elsewhere)
+        db.on_reconnect(self._reconnected)
+
+    def _changed_elsewhere(self, payload: str) -> None:
+        kind, _, guild_id = payload.partition(":")
+        if kind == "spoiler_channels" and guild_id.isdigit():
+            self._cache.pop(int(guild_id), None)
+
+    async def _reconnected(self) -> None:
+        self._cache.clear()
 
     async def ids(self, guild_id: int) -> frozenset[int]:
         """The server's spoiler channel ids (cached; every change goes through this store)."""
@@ -35,13 +46,16 @@ class SpoilerChannelStore:
         """Mark a spoiler channel; False when it already was one."""
         self._cache.pop(guild_id, None)
         async with self.guilds.writing(guild_id) as conn:
-            cursor = await conn.execute(
-                "INSERT INTO spoiler_channels (guild_id, channel_id, added_by, added_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT DO NOTHING",
-                (guild_id, channel_id, added_by, now),
+            added = (
+                await conn.execute(
+                    "INSERT INTO spoiler_channels (guild_id, channel_id, added_by, added_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (guild_id, channel_id, added_by, now),
+                )
+                > 0
             )
-            added = cursor.rowcount > 0
         self._cache.pop(guild_id, None)
+        await self.db.notify(CACHE_CHANNEL, f"spoiler_channels:{guild_id}")
         return added
 
     async def remove(self, guild_id: int, channel_id: int) -> bool:
@@ -51,4 +65,5 @@ class SpoilerChannelStore:
             "DELETE FROM spoiler_channels WHERE guild_id = ? AND channel_id = ?", (guild_id, channel_id)
         )
         self._cache.pop(guild_id, None)
+        await self.db.notify(CACHE_CHANNEL, f"spoiler_channels:{guild_id}")
         return removed > 0

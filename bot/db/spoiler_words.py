@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-
-import aiosqlite
 
 from ..episodes import EpisodeCode
 from ..folding import fold
@@ -38,15 +37,15 @@ class SpoilerWordStore:
         async with self.guilds.writing(guild_id) as conn:
             if await self._same_words(conn, guild_id, code, word):
                 return False
-            cursor = await conn.execute(
+            added = await conn.execute(
                 """
                 INSERT INTO spoiler_words (guild_id, season, number, word, word_key, created_by, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, CAST(strftime('%s', 'now') AS INTEGER))
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (guild_id, season, number, word_key) DO NOTHING
                 """,
-                (guild_id, code.season, code.episode, word, fold(word), created_by),
+                (guild_id, code.season, code.episode, word, fold(word), created_by, int(time.time())),
             )
-            return cursor.rowcount > 0
+            return added > 0
 
     async def remove_word(self, guild_id: int, code: EpisodeCode, word: str) -> bool:
         """Remove a spoiler word (matched as fold() reads it); False when it was not there."""
@@ -60,12 +59,10 @@ class SpoilerWordStore:
             return bool(same)
 
     @staticmethod
-    async def _same_words(
-        conn: aiosqlite.Connection, guild_id: int, code: EpisodeCode, word: str
-    ) -> list[str]:
+    async def _same_words(conn: Database, guild_id: int, code: EpisodeCode, word: str) -> list[str]:
         """The episode's stored words that fold like `word`. Compared here rather than by the stored
         word_key, which holds fold() as it was when the word was added (fold has grown since)."""
-        rows = await conn.execute_fetchall(
+        rows = await conn.fetchall(
             "SELECT word FROM spoiler_words WHERE guild_id = ? AND season = ? AND number = ?",
             (guild_id, code.season, code.episode),
         )

@@ -49,7 +49,7 @@ class CountdownService:
     def __init__(self, bot: Cliffhanger) -> None:
         self.bot = bot
         self.store = CountdownStore(bot.db, bot.guild_store)
-        self.follows = FollowStore(bot.db, bot.guild_store)
+        self.follows = FollowStore(bot.db, bot.guild_store, bot.shard_slice)
         self.events = EventMirror(self.store)
         self._serial: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 

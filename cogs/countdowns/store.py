@@ -9,6 +9,7 @@ from typing import Any, Literal
 from bot.db import Database, Row
 from bot.db.guilds import GuildStore
 from bot.episodes import EpisodeCode
+from bot.shards import ShardSlice
 from bot.showsync import Slot, decode_slots, encode_slots, release_label
 
 from .rules import decode_milestones, encode_milestones
@@ -151,12 +152,13 @@ class CountdownStore:
         """Insert a countdown (and its server's row if needed); returns it as stored."""
         columns = slot_columns(new.slots or ((new.code,) if new.code else ()))
         async with self.guilds.writing(new.guild_id) as conn:
-            cursor = await conn.execute(
+            new_id = await conn.fetchval(
                 """
                 INSERT INTO countdowns
                     (guild_id, title, release_at, channel_id, role_id, milestones, season, episode,
                      episodes, created_by, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                RETURNING id
                 """,
                 (
                     new.guild_id,
@@ -173,8 +175,6 @@ class CountdownStore:
                     now,
                 ),
             )
-            new_id = cursor.lastrowid
-            await cursor.close()
         found = await self.get(new.guild_id, int(new_id or 0))
         if found is None:  # pragma: no cover - just inserted in this task's transaction
             raise RuntimeError("the new countdown was not stored")
@@ -197,7 +197,7 @@ class CountdownStore:
     async def by_title(self, guild_id: int, title: str) -> list[Countdown]:
         """Countdowns whose title matches exactly, ignoring case, soonest first."""
         rows = await self.db.fetchall(
-            "SELECT * FROM countdowns WHERE guild_id = ? AND title = ? COLLATE NOCASE ORDER BY release_at, id",
+            "SELECT * FROM countdowns WHERE guild_id = ? AND lower(title) = lower(?) ORDER BY release_at, id",
             (guild_id, title),
         )
         return [Countdown.from_row(r) for r in rows]
@@ -433,11 +433,15 @@ class EpisodeList:
 
 
 class FollowStore:
-    """The followed show of each server, and the episode lists fetched for them (per show)."""
+    """The followed show of each server, and the episode lists fetched for them (per show). With a
+    shard slice (several processes on PostgreSQL), `all` and `unchanged` see only the servers on this
+    process's shards: each process syncs its own servers, never another's."""
 
-    def __init__(self, db: Database, guilds: GuildStore) -> None:
+    def __init__(self, db: Database, guilds: GuildStore, shards: ShardSlice | None = None) -> None:
         self.db = db
         self.guilds = guilds
+        self._mine = "" if shards is None else shards.sql()
+        self._mine_as_f = "" if shards is None else shards.sql("f.guild_id")  # in a subquery on f
 
     async def get(self, guild_id: int) -> Follow | None:
         row = await self.db.fetchone("SELECT * FROM followed_shows WHERE guild_id = ?", (guild_id,))
@@ -445,7 +449,9 @@ class FollowStore:
 
     async def all(self) -> list[Follow]:
         """Every server's followed show, by show (the background sync groups servers by show)."""
-        rows = await self.db.fetchall("SELECT * FROM followed_shows ORDER BY show_id, guild_id")
+        rows = await self.db.fetchall(
+            f"SELECT * FROM followed_shows WHERE 1 = 1{self._mine} ORDER BY show_id, guild_id"
+        )
         return [Follow.from_row(r) for r in rows]
 
     async def follow(self, follow: Follow) -> None:
@@ -508,9 +514,9 @@ class FollowStore:
         """TVmaze has no news of a show: every server following it (whose last sync worked) is in
         sync as of `now`. Returns how many."""
         return await self.db.execute(
-            """
+            f"""
             UPDATE followed_shows SET synced_at = ?, tried_at = ?
-            WHERE show_id = ? AND sync_error IS NULL AND synced_at IS NOT NULL
+            WHERE show_id = ? AND sync_error IS NULL AND synced_at IS NOT NULL{self._mine}
             """,
             (now, now, show_id),
         )
@@ -529,11 +535,12 @@ class FollowStore:
 
     # -- episode lists ---------------------------------------------------------------------------
     async def episode_lists(self) -> list[EpisodeList]:
-        """Every stored episode list of a show someone follows (the others are not worth loading)."""
+        """Every stored episode list of a show one of our servers follows (the others are not worth
+        loading)."""
         rows = await self.db.fetchall(
-            """
+            f"""
             SELECT l.show_id, l.fetched_at, l.episodes FROM tvmaze_episode_lists AS l
-            WHERE EXISTS (SELECT 1 FROM followed_shows AS f WHERE f.show_id = l.show_id)
+            WHERE EXISTS (SELECT 1 FROM followed_shows AS f WHERE f.show_id = l.show_id{self._mine_as_f})
             """
         )
         return [EpisodeList(r[0], r[1], r[2]) for r in rows]

@@ -95,12 +95,13 @@ class RecapStore:
         """Store a posted recap with its message ids and the format it was posted in; None when the
         episode got a recap meanwhile."""
         async with self.guilds.writing(guild_id, immediate=True) as conn:
-            cursor = await conn.execute(
+            recap_id = await conn.fetchval(
                 """
                 INSERT INTO recaps (guild_id, season, number, author_id, body, channel_id, thread_id,
                                     created_at, updated_at, format)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (guild_id, season, number) DO NOTHING
+                RETURNING id
                 """,
                 (
                     guild_id,
@@ -115,9 +116,8 @@ class RecapStore:
                     post_format,
                 ),
             )
-            if cursor.rowcount == 0:
+            if recap_id is None:
                 return None
-            recap_id = cursor.lastrowid
             await conn.executemany(
                 "INSERT INTO recap_messages (recap_id, position, message_id) VALUES (?, ?, ?)",
                 [(recap_id, i, m) for i, m in enumerate(message_ids)],

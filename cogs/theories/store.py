@@ -154,7 +154,7 @@ def _where(guild_id: int, q: TheoryQuery) -> tuple[str, list[Any]]:
         clauses.append("author_id = ?")
         params.append(q.author_id)
     if q.text:
-        clauses.append("(title LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\')")
+        clauses.append("(lower(title) LIKE lower(?) ESCAPE '\\' OR lower(body) LIKE lower(?) ESCAPE '\\')")
         params += [_like(q.text), _like(q.text)]
     return " AND ".join(clauses), params
 
@@ -209,13 +209,12 @@ class TheoryStore:
     async def create(self, new: NewTheory, *, now: int) -> Theory:
         """Store a theory under the server's next number (its thread comes later, see `attach`)."""
         async with self.guilds.writing(new.guild_id, immediate=True) as conn:
-            cursor = await conn.execute(
-                "SELECT COALESCE(MAX(number), 0) + 1 FROM theories WHERE guild_id = ?", (new.guild_id,)
+            number = int(
+                await conn.fetchval(
+                    "SELECT COALESCE(MAX(number), 0) + 1 FROM theories WHERE guild_id = ?", (new.guild_id,)
+                )
             )
-            row = await cursor.fetchone()
-            await cursor.close()
-            number = int(row[0]) if row is not None else 1
-            cursor = await conn.execute(
+            created = await conn.fetchone(
                 "INSERT INTO theories (guild_id, number, author_id, title, body, season, episode, "
                 "channel_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
@@ -230,8 +229,6 @@ class TheoryStore:
                     now,
                 ),
             )
-            created = await cursor.fetchone()
-            await cursor.close()
         assert created is not None  # noqa: S101 - RETURNING always yields the row
         return Theory.from_row(created)
 
@@ -259,7 +256,7 @@ class TheoryStore:
     async def by_title(self, guild_id: int, title: str) -> list[Theory]:
         """Theories whose title matches exactly, ignoring case (for a typed name)."""
         rows = await self.db.fetchall(
-            "SELECT * FROM theories WHERE guild_id = ? AND title = ? COLLATE NOCASE ORDER BY number LIMIT 10",
+            "SELECT * FROM theories WHERE guild_id = ? AND lower(title) = lower(?) ORDER BY number LIMIT 10",
             (guild_id, title),
         )
         return [Theory.from_row(r) for r in rows]
@@ -297,15 +294,18 @@ class TheoryStore:
     async def vote(
         self, guild_id: int, theory_id: int, user_id: int, clicked: int, *, now: int
     ) -> VoteResult:
-        """Apply one click atomically (BEGIN IMMEDIATE): add, switch or withdraw the member's vote
-        and move the theory's counts with it, so concurrent clicks never lose or double a vote.
-        A theory of another server counts as gone."""
+        """Apply one click atomically: add, switch or withdraw the member's vote and move the theory's
+        counts with it, so concurrent clicks never lose or double a vote (SQLite: BEGIN IMMEDIATE;
+        PostgreSQL: the theory's row is locked first, so clicks on one theory take turns, from any
+        process). A theory of another server counts as gone."""
         async with self.db.transaction(immediate=True) as conn:
-            cursor = await conn.execute(
-                "SELECT * FROM theories WHERE id = ? AND guild_id = ?", (theory_id, guild_id)
+            row = await conn.fetchone(
+                """
+                SELECT * FROM theories WHERE id = ? AND guild_id = ?
+                FOR NO KEY UPDATE  -- postgresql only
+                """,
+                (theory_id, guild_id),
             )
-            row = await cursor.fetchone()
-            await cursor.close()
             if row is None:
                 return VoteResult("gone", None, 0, 0, None)
             theory = Theory.from_row(row)
@@ -313,12 +313,10 @@ class TheoryStore:
                 return VoteResult("own", None, theory.plausible, theory.doubtful, theory)
             if theory.status != "open" or theory.deleted_at is not None:
                 return VoteResult("closed", None, theory.plausible, theory.doubtful, theory)
-            cursor = await conn.execute(
+            previous = await conn.fetchval(
                 "SELECT choice FROM theory_votes WHERE theory_id = ? AND user_id = ?", (theory_id, user_id)
             )
-            previous = await cursor.fetchone()
-            await cursor.close()
-            change = vote_change(previous[0] if previous is not None else None, clicked)
+            change = vote_change(previous, clicked)
             if change.new is None:
                 await conn.execute(
                     "DELETE FROM theory_votes WHERE theory_id = ? AND user_id = ?", (theory_id, user_id)
@@ -330,13 +328,11 @@ class TheoryStore:
                     "voted_at = excluded.voted_at",
                     (theory_id, user_id, change.new, now),
                 )
-            cursor = await conn.execute(
+            counts = await conn.fetchone(
                 "UPDATE theories SET plausible = plausible + ?, doubtful = doubtful + ? WHERE id = ? "
                 "RETURNING plausible, doubtful",
                 (change.plausible, change.doubtful, theory_id),
             )
-            counts = await cursor.fetchone()
-            await cursor.close()
         assert counts is not None  # noqa: S101 - the row was read in this transaction
         return VoteResult(change.kind, change.new, counts[0], counts[1], theory)
 
@@ -350,7 +346,8 @@ class TheoryStore:
     async def counted_votes(self, theory_id: int) -> tuple[int, int]:
         """The counts recomputed from the votes themselves (for checks and repairs)."""
         row = await self.db.fetchone(
-            "SELECT COALESCE(SUM(choice = 1), 0), COALESCE(SUM(choice = -1), 0) "
+            "SELECT COALESCE(SUM(CASE WHEN choice = 1 THEN 1 ELSE 0 END), 0), "
+            "COALESCE(SUM(CASE WHEN choice = -1 THEN 1 ELSE 0 END), 0) "
             "FROM theory_votes WHERE theory_id = ?",
             (theory_id,),
         )
@@ -392,11 +389,11 @@ class TheoryStore:
     ) -> list[Standing]:
         """Theorists by confirmed theories, then plausible votes received. Outcomes and theories past
         `progress` are not counted, so the board cannot spoil."""
-        seen = "1" if progress is None else "(season, episode) <= (?, ?)"
+        seen = "TRUE" if progress is None else "(season, episode) <= (?, ?)"
         confirmed = (
-            "status = 'confirmed'"
+            "CASE WHEN status = 'confirmed' THEN 1 ELSE 0 END"
             if progress is None
-            else "status = 'confirmed' AND (resolved_season, resolved_episode) <= (?, ?)"
+            else "CASE WHEN status = 'confirmed' AND (resolved_season, resolved_episode) <= (?, ?) THEN 1 ELSE 0 END"
         )
         params: list[Any] = []
         if progress is not None:

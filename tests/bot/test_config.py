@@ -98,6 +98,48 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
             {"DISCORD_TOKEN": BOT_TOKEN, "TVMAZE_URL": "http://h:port"},
             "TVMAZE_URL must be an http(s) address",
         ),
+        (
+            {"DISCORD_TOKEN": BOT_TOKEN, "DATABASE_URL": "mysql://root:hunter2@db/bot"},
+            "DATABASE_URL must be a PostgreSQL address",
+        ),
+        (
+            {"DISCORD_TOKEN": BOT_TOKEN, "DATABASE_URL": "data/x.db"},
+            "DATABASE_URL must be a PostgreSQL address",
+        ),
+        (
+            {"DISCORD_TOKEN": BOT_TOKEN, "DATABASE_POOL_SIZE": "0"},
+            "DATABASE_POOL_SIZE must be a whole number",
+        ),
+        ({"DISCORD_TOKEN": BOT_TOKEN, "SHARD_COUNT": "two"}, "SHARD_COUNT must be a whole number"),
+        ({"DISCORD_TOKEN": BOT_TOKEN, "SHARD_IDS": "0"}, "SHARD_IDS needs SHARD_COUNT"),
+        (
+            {
+                "DISCORD_TOKEN": BOT_TOKEN,
+                "SHARD_COUNT": "4",
+                "SHARD_IDS": "2-5",
+                "DATABASE_URL": "postgresql://h/db",
+            },
+            "SHARD_IDS must list shards from 0 to 3",
+        ),
+        (
+            {
+                "DISCORD_TOKEN": BOT_TOKEN,
+                "SHARD_COUNT": "4",
+                "SHARD_IDS": "3-1",
+                "DATABASE_URL": "postgresql://h/db",
+            },
+            "SHARD_IDS must list shards from 0 to 3",
+        ),
+        (
+            {
+                "DISCORD_TOKEN": BOT_TOKEN,
+                "SHARD_COUNT": "4",
+                "SHARD_IDS": "0,0",
+                "DATABASE_URL": "postgresql://h/db",
+            },
+            "SHARD_IDS must list shards from 0 to 3",
+        ),
+        ({"DISCORD_TOKEN": BOT_TOKEN, "SHARD_COUNT": "4", "SHARD_IDS": "0-1"}, "SHARD_IDS runs only some"),
         ({"DISCORD_TOKEN": BOT_TOKEN, "SHOW_SYNC_HOURS": "0"}, "SHOW_SYNC_HOURS must be a whole number"),
         ({"DISCORD_TOKEN": BOT_TOKEN, "SHOW_SYNC_HOURS": "6h"}, "SHOW_SYNC_HOURS must be a whole number"),
         ({"DISCORD_TOKEN": BOT_TOKEN, "SHOW_SYNC_HOURS": "169"}, "SHOW_SYNC_HOURS must be a whole number"),
@@ -115,6 +157,35 @@ def test_bad_values_name_the_setting_and_the_fix(tmp_path: Path, env: dict[str, 
         or "Developer Portal" in message
         or "leave it empty" in message
     )
+
+
+def test_the_database_url_is_never_echoed_with_its_password(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        from_env(tmp_path, DISCORD_TOKEN=BOT_TOKEN, DATABASE_URL="mysql://root:hunter2@db/bot")
+    assert "hunter2" not in str(info.value)
+    settings = from_env(tmp_path, DISCORD_TOKEN=BOT_TOKEN, DATABASE_URL="postgresql://bot:hunter2@db/bot")
+    assert "hunter2" not in repr(settings)
+
+
+def test_shards_and_postgresql(tmp_path: Path) -> None:
+    settings = from_env(
+        tmp_path,
+        DISCORD_TOKEN=BOT_TOKEN,
+        DATABASE_URL="postgresql://bot:secret@db.internal:5433/cliffhanger",
+        DATABASE_POOL_SIZE="4",
+        SHARD_COUNT="10",
+        SHARD_IDS=" 0-2, 7 ",
+    )
+    assert settings.database_location == "postgresql://bot:secret@db.internal:5433/cliffhanger"
+    assert settings.database_pool_size == 4
+    assert settings.shards is not None
+    assert (settings.shards.count, settings.shards.ids) == (10, (0, 1, 2, 7))
+    assert settings.shards.describe() == "shards 0-2,7 of 10"
+    assert settings.shards.share(48) == 48 * 4 / 10
+    # SHARD_COUNT alone: every shard of that count in this process, SQLite allowed.
+    alone = from_env(tmp_path, DISCORD_TOKEN=BOT_TOKEN, SHARD_COUNT="3", SHARD_IDS="0-2")
+    assert alone.shards is not None and alone.shards.whole and alone.database_url is None
+    assert from_env(tmp_path, DISCORD_TOKEN=BOT_TOKEN).shards is None
 
 
 def test_offline_tools_do_not_need_a_token(tmp_path: Path) -> None:

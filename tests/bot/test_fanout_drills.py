@@ -6,7 +6,6 @@ fan-out takes real time and the faults land while it is under way.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 
 from bot.config import Settings
 from tests.clocks import ShiftedClock
-from tests.fanout import Server, build_servers, seed_countdowns, seed_database, tally
+from tests.fanout import Server, build_servers, job_states, seed_countdowns, seed_database, tally
 from tests.harness import Harness, build_world
 from tests.loopback import LoopbackDiscord
 from tests.loopback.limits import DiscordLimits
@@ -23,23 +22,14 @@ from tests.loopback.process import BotProcess
 from tests.support import until
 
 
-def job_states(path: Path) -> dict[str, int]:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return dict(conn.execute("SELECT state, count(*) FROM scheduled_jobs GROUP BY state").fetchall())
-    finally:
-        conn.close()
-
-
 async def test_sigkill_in_the_middle_of_a_fan_out_then_restart(
-    loopback: LoopbackDiscord, tmp_path: Path
+    loopback: LoopbackDiscord, tmp_path: Path, database_location: str
 ) -> None:
     loopback.limits = DiscordLimits()
     servers = build_servers(loopback, 120)
-    database = tmp_path / "fanout.db"
     now = int(time.time())
-    await seed_database(database, servers, release_at=now + 4, now=now)
-    async with BotProcess(loopback.port, database) as bot:
+    await seed_database(database_location, servers, release_at=now + 4, now=now)
+    async with BotProcess(loopback.port, database_location, log_path=tmp_path / "bot.log") as bot:
         await bot.start()
         await until(lambda: tally(loopback, servers).delivered >= 30, 60, "the fan-out to start")
         await bot.kill()
@@ -52,16 +42,23 @@ async def test_sigkill_in_the_middle_of_a_fan_out_then_restart(
         assert await bot.stop() == 0  # a clean exit finishes whatever was in flight, duplicates too
     final = tally(loopback, servers)
     assert final.exactly_once, final
-    assert job_states(database) == {"sent": len(servers)}
+    assert await job_states(database_location) == {"sent": len(servers)}
     assert loopback.limits.refused["global"] == 0
 
 
 @pytest.fixture
-async def fanout(loopback: LoopbackDiscord, tmp_path: Path) -> AsyncIterator[tuple[Harness, list[Server]]]:
+async def fanout(
+    loopback: LoopbackDiscord, tmp_path: Path, database_location: str
+) -> AsyncIterator[tuple[Harness, list[Server]]]:
     loopback.limits = DiscordLimits()
     world = build_world(loopback)
     servers = build_servers(loopback, 100)
-    settings = Settings(discord_token=loopback.token, database_path=tmp_path / "drill.db", log_level="INFO")
+    settings = Settings(
+        discord_token=loopback.token,
+        database_path=tmp_path / "drill.db",
+        database_url=database_location if database_location.startswith("postgresql") else None,
+        log_level="INFO",
+    )
     harness = Harness(loopback, world, settings, ShiftedClock())
     await harness.start()
     try:

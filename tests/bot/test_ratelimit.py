@@ -73,3 +73,25 @@ async def test_rest_requests_wait_for_the_limiter_but_interaction_responses_do_n
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(channel.send("held back"), 0.3)
     assert harness.lb.bot_messages(harness.world.general) == []
+
+
+def test_a_process_running_some_shards_takes_its_share_of_the_global_limit() -> None:
+    from bot import create_bot
+    from bot.config import Settings
+    from bot.ratelimit import DEFAULT_RATE
+    from tests.loopback import BOT_TOKEN
+
+    url = "postgresql://bot@localhost/cliffhanger"
+    whole = create_bot(Settings(discord_token=BOT_TOKEN))
+    assert whole.rate_limiter.rate == DEFAULT_RATE
+    halves = [
+        create_bot(Settings(discord_token=BOT_TOKEN, database_url=url, shard_count=2, shard_ids=(n,)))
+        for n in (0, 1)
+    ]
+    assert [b.rate_limiter.rate for b in halves] == [DEFAULT_RATE // 2] * 2
+    assert [(b.shard_count, b.shard_ids) for b in halves] == [(2, [0]), (2, [1])]
+    uneven = [
+        create_bot(Settings(discord_token=BOT_TOKEN, database_url=url, shard_count=10, shard_ids=ids))
+        for ids in ((0, 1, 2), (3, 4, 5), (6, 7, 8, 9))
+    ]
+    assert sum(b.rate_limiter.rate for b in uneven) <= DEFAULT_RATE

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from bot.db import Database
+from bot.db import Database, open_database
 from bot.db.guilds import GuildStore
 from bot.db.jobs import Job, JobStore, NewJob
 from bot.scheduler import NONCE_WINDOW, JobFailed, JobRetry, JobSkipped, Scheduler, may_have_posted_unseen
@@ -340,11 +339,12 @@ async def _reason_set(db: Database) -> bool:
     return bool(await db.fetchval("SELECT reason FROM scheduled_jobs"))
 
 
-async def test_claims_are_atomic_between_two_schedulers_on_one_file(
-    tmp_path: Path, clock: ManualClock
+async def test_claims_are_atomic_between_two_schedulers_on_one_database(
+    database_location: str, clock: ManualClock
 ) -> None:
-    """Two processes sharing a database never both claim a row (UPDATE ... WHERE state = 'pending')."""
-    first, second = Database(tmp_path / "shared.db"), Database(tmp_path / "shared.db")
+    """Two processes sharing a database never both claim a row (SQLite: UPDATE ... WHERE state =
+    'pending' under the write lock; PostgreSQL: FOR UPDATE SKIP LOCKED, on two connection pools)."""
+    first, second = open_database(database_location), open_database(database_location)
     await first.open()
     await first.migrate()
     await second.open()

@@ -195,7 +195,9 @@ async def test_a_reidentify_of_every_shard_loses_and_duplicates_nothing(harness:
         assert reply.ephemeral and reply.embeds
 
 
-async def test_a_fan_out_across_shards_survives_a_shard_resume_and_a_full_reidentify(tmp_path: Path) -> None:
+async def test_a_fan_out_across_shards_survives_a_shard_resume_and_a_full_reidentify(
+    tmp_path: Path, database_location: str
+) -> None:
     # 101 servers at one recommended shard per 60: two shards, under Discord's real rate limits, so
     # the faults land while the announcements are still going out.
     lb = LoopbackDiscord(guilds_per_shard=60, max_concurrency=SHARDS)
@@ -204,7 +206,11 @@ async def test_a_fan_out_across_shards_survives_a_shard_resume_and_a_full_reiden
     lb.install()
     world = build_world(lb)
     servers = build_servers(lb, 100)
-    settings = Settings(discord_token=BOT_TOKEN, database_path=tmp_path / "drill.db")
+    settings = Settings(
+        discord_token=BOT_TOKEN,
+        database_path=tmp_path / "drill.db",
+        database_url=database_location if database_location.startswith("postgresql") else None,
+    )
     h = Harness(lb, world, settings, ShiftedClock())
     try:
         await h.start()

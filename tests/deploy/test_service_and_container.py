@@ -245,6 +245,30 @@ def test_compose_file_is_valid_for_docker_compose(tmp_path: Path) -> None:
     assert bot["environment"]["DISCORD_TOKEN"] == TOKEN
 
 
+def test_the_postgresql_variant_points_the_bot_at_its_own_database_service() -> None:
+    variant = (ROOT / "compose.postgres.yaml").read_text()
+    url = re.search(
+        r"^\s+DATABASE_URL: postgresql://(\w+):\$\{POSTGRES_PASSWORD:\?[^}]+\}@(\w+)/(\w+)$",
+        variant,
+        re.MULTILINE,
+    )
+    assert url is not None, "the bot's DATABASE_URL names the db service and takes the password from .env"
+    user, host, database = url.groups()
+    assert re.search(rf"^  {host}:\n    image: postgres:\d+", variant, re.MULTILINE)
+    assert f"POSTGRES_USER: {user}" in variant and f"POSTGRES_DB: {database}" in variant
+    assert re.search(rf"depends_on:\n      {host}:\n        condition: service_healthy", variant)
+    assert "pg_isready" in variant
+    volume = re.search(r"^\s+- (\w+):/var/lib/postgresql/data$", variant, re.MULTILINE)
+    assert volume is not None and re.search(rf"^volumes:\n  {volume[1]}:", variant, re.MULTILINE)
+    # The bot stays compose.yaml's one image (built from the Dockerfile); only the db has one here.
+    [(key, image)] = re.findall(r"^    (image|build): (\S+)", variant, re.MULTILINE)
+    assert key == "image" and image.startswith("postgres:")
+    # The copy over runs in the bot's container, against the DATABASE_URL set above.
+    assert 'copy-to-postgres "$DATABASE_URL"' in variant
+    assert "compose.postgres.yaml" in (ROOT / "compose.yaml").read_text()
+    assert "compose.postgres.yaml" in (ROOT / "README.md").read_text()
+
+
 @pytest.fixture(scope="module")
 def image() -> Iterator[str]:
     docker = shutil.which("docker")

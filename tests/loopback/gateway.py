@@ -7,6 +7,7 @@ import contextlib
 import json
 import math
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +104,7 @@ class Gateway(LoopbackCore):
         self.sessions: dict[str, Session] = {}
         self.connections: list[Connection] = []
         self.identifies: list[tuple[int, int]] = []  # [shard_id, num_shards] of each accepted IDENTIFY
+        self.identified_at: list[float] = []  # when each of them arrived (time.monotonic)
         self.identify_count = 0
         self.resume_count = 0
 
@@ -244,6 +246,7 @@ class Gateway(LoopbackCore):
             return
         self.identify_count += 1
         self.identifies.append(shard)
+        self.identified_at.append(time.monotonic())
         session = Session(secrets.token_hex(16), intents, shard=shard)
         self.sessions[session.id] = session
         session.connection = conn

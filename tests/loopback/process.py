@@ -17,16 +17,27 @@ class BotProcess:
     def __init__(
         self,
         port: int,
-        database: Path,
+        database: Path | str,
         *,
         log_path: Path | None = None,
         log_level: str = "INFO",
         profile: Path | None = None,
+        shard_count: int | None = None,
+        shard_ids: str | None = None,
+        pool_size: int | None = None,
         tvmaze_url: str = "",
     ) -> None:
         self.port = port
-        self.database = database
-        self.log_path = log_path or database.with_suffix(".log")
+        self.database = database  # an SQLite file, or a PostgreSQL URL
+        if log_path is None and not isinstance(database, Path):
+            raise ValueError("a bot on PostgreSQL needs a log_path")
+        self.log_path = log_path or Path(database).with_suffix(".log")
+        # SHARD_COUNT and SHARD_IDS, as an operator would set them for several processes.
+        self.shard_args = [
+            *(["--shard-count", str(shard_count)] if shard_count is not None else []),
+            *(["--shard-ids", shard_ids] if shard_ids is not None else []),
+            *(["--pool-size", str(pool_size)] if pool_size is not None else []),
+        ]
         self.log_level = log_level
         self.profile = profile  # cProfile output, written when the process stops cleanly
         self.tvmaze_url = tvmaze_url  # a loopback TVmaze for the process, if any
@@ -51,6 +62,7 @@ class BotProcess:
             str(self.database),
             "--log-level",
             self.log_level,
+            *self.shard_args,
             *(["--tvmaze-url", self.tvmaze_url] if self.tvmaze_url else []),
             cwd=ROOT,
             stdout=asyncio.subprocess.PIPE,
@@ -60,7 +72,10 @@ class BotProcess:
         log.close()
         self.starts += 1
         assert self.proc.stdout is not None
-        line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+        try:
+            line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+        except TimeoutError:
+            line = b""
         if not line.startswith(b"READY"):
             raise RuntimeError(
                 f"the bot process did not become ready; see {self.log_path}:\n{self.log_text()[-3000:]}"
@@ -68,6 +83,25 @@ class BotProcess:
         fields = dict(f.split(b"=", 1) for f in line.split()[1:] if b"=" in f)
         self.shards = int(fields.get(b"shards", b"1"))
         self.setup_s = float(fields[b"setup_at"]) - spawned if fields.get(b"setup_at") else None
+
+    async def exit_code(self, timeout: float = 30.0) -> int:
+        """Wait for the process to end by itself (a refusal at start-up, say)."""
+        assert self.proc is not None
+        return await asyncio.wait_for(self.proc.wait(), timeout)
+
+    async def start_refused(self, timeout: float = 30.0) -> str:
+        """Start a bot that must refuse to run; returns the error line it printed."""
+        try:
+            await self.start(timeout)
+        except RuntimeError:
+            pass
+        else:
+            raise AssertionError("the bot process started, but it should have refused")
+        await self.exit_code(timeout)
+        return next(
+            (line for line in self.log_text().splitlines() if line.startswith("error: ")),
+            self.log_text()[-2000:],
+        )
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -1,6 +1,7 @@
 """Run the real bot in a process of its own against a loopback Discord (fault drills, benchmarks).
 
     python -m tests.loopback.run_bot --port 8123 --database /tmp/x.db
+    python -m tests.loopback.run_bot --port 8123 --database postgresql://... --shard-count 2 --shard-ids 0
 
 It prints `READY shards=<count> setup_at=<monotonic time setup_hook finished>` once every shard's
 guild cache is loaded, then runs until stopped (SIGTERM: a clean close) or killed.
@@ -22,9 +23,13 @@ import discord.gateway
 import discord.http
 import yarl
 
+import main as entry
 from bot import create_bot
 from bot.config import Settings
+from bot.db import DatabaseError, is_database_url
+from bot.lock import InstanceLocked
 from bot.logs import setup_logging
+from bot.shards import parse_shard_ids
 
 from .server import BOT_TOKEN
 
@@ -32,10 +37,15 @@ from .server import BOT_TOKEN
 async def run(args: argparse.Namespace) -> None:
     discord.http.Route.BASE = f"http://127.0.0.1:{args.port}/api/v10"
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"ws://127.0.0.1:{args.port}/gateway")
+    url = args.database if is_database_url(args.database) else None
     settings = Settings(
         discord_token=args.token,
-        database_path=Path(args.database),
+        database_path=Path("unused.db") if url else Path(args.database),
+        database_url=url,
+        database_pool_size=args.pool_size,
         log_level=args.log_level,
+        shard_count=args.shard_count,
+        shard_ids=parse_shard_ids(args.shard_ids, args.shard_count) if args.shard_ids else None,
         **({"tvmaze_url": args.tvmaze_url} if args.tvmaze_url else {}),
     )
     bot = create_bot(settings, guild_ready_timeout=args.guild_ready_timeout)
@@ -52,9 +62,14 @@ async def run(args: argparse.Namespace) -> None:
     task = asyncio.current_task()
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-    async with bot:
-        with contextlib.suppress(asyncio.CancelledError):
-            await bot.start(settings.discord_token)
+    try:
+        async with bot:
+            with contextlib.suppress(asyncio.CancelledError):
+                await bot.start(settings.discord_token)
+    except (DatabaseError, InstanceLocked) as exc:
+        # The line main.py prints for the same refusal.
+        print(f"error: {entry.database_setting(settings)}: {exc}", file=sys.stderr, flush=True)
+        sys.exit(entry.EXIT_CONFIG)
 
 
 def main() -> None:
@@ -64,6 +79,9 @@ def main() -> None:
     parser.add_argument("--token", default=BOT_TOKEN)
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--guild-ready-timeout", type=float, default=0.5)
+    parser.add_argument("--shard-count", type=int, default=None)
+    parser.add_argument("--shard-ids", default=None)
+    parser.add_argument("--pool-size", type=int, default=10)
     parser.add_argument("--tvmaze-url", default="", help="a loopback TVmaze (default: the setting's default)")
     args = parser.parse_args()
     setup_logging(args.log_level, secrets=[args.token])

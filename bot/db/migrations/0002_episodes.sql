@@ -2,12 +2,13 @@
 -- and theories read them (episode codes, air times, spoiler windows).
 
 CREATE TABLE episodes (
-    guild_id INTEGER NOT NULL REFERENCES guilds (guild_id) ON DELETE CASCADE,
-    season   INTEGER NOT NULL CHECK (season BETWEEN 1 AND 99),
-    number   INTEGER NOT NULL CHECK (number BETWEEN 1 AND 999),
+    guild_id BIGINT NOT NULL REFERENCES guilds (guild_id) ON DELETE CASCADE,
+    season   BIGINT NOT NULL CHECK (season BETWEEN 1 AND 99),
+    number   BIGINT NOT NULL CHECK (number BETWEEN 1 AND 999),
     title    TEXT,
-    air_at   INTEGER,
+    air_at   BIGINT,
     PRIMARY KEY (guild_id, season, number)
-) WITHOUT ROWID;
+) WITHOUT ROWID;    -- sqlite only
+);                  -- postgresql only
 
 CREATE INDEX episodes_air ON episodes (guild_id, air_at) WHERE air_at IS NOT NULL;

@@ -3,9 +3,9 @@
 -- are told once per role; /config show lists them until a grant with the role goes through again.
 
 CREATE TABLE role_refusals (
-    guild_id   INTEGER NOT NULL REFERENCES guilds (guild_id) ON DELETE CASCADE,
-    role_id    INTEGER NOT NULL,
+    guild_id   BIGINT  NOT NULL REFERENCES guilds (guild_id) ON DELETE CASCADE,
+    role_id    BIGINT  NOT NULL,
     reason     TEXT    NOT NULL,
-    refused_at INTEGER NOT NULL,
+    refused_at BIGINT  NOT NULL,
     PRIMARY KEY (guild_id, role_id)
 );

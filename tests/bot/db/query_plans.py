@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.db import Database
+from bot.db.sqlite import SQLiteDatabase
 
 _CHECKED = ("SELECT", "UPDATE", "DELETE", "WITH", "INSERT")
 _SMALL_TABLES = frozenset({"bot_meta", "schema_version"})
@@ -34,7 +34,7 @@ class Captured:
 
 
 @contextlib.asynccontextmanager
-async def capture(db: Database) -> AsyncIterator[Captured]:
+async def capture(db: SQLiteDatabase) -> AsyncIterator[Captured]:
     """Record every statement `db` runs inside the block."""
     captured = Captured()
     await db.conn.set_trace_callback(captured.statements.append)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.db import Database
 from bot.db.episodes import EpisodeStore
 from bot.db.guilds import GuildStore
 from bot.db.jobs import JobStore
 from bot.db.progress import ProgressStore
 from bot.db.spoiler_channels import SpoilerChannelStore
 from bot.db.spoiler_words import SpoilerWordStore
+from bot.db.sqlite import SQLiteDatabase
 from bot.episodes import EpisodeCode
 from cogs.countdowns.rules import plan_jobs
 from cogs.countdowns.store import CountdownStore, Follow, FollowStore, NewCountdown
@@ -26,8 +26,8 @@ NOW = 1_800_000_000
 GUILDS = (101, 102)
 
 
-async def seeded(path: Path) -> Database:
-    db = Database(path)
+async def seeded(path: Path) -> SQLiteDatabase:
+    db = SQLiteDatabase(path)
     await db.open()
     await db.migrate()
     countdowns, jobs = CountdownStore(db, GuildStore(db)), JobStore(db)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 import discord
 import pytest
@@ -22,7 +21,7 @@ from tests.cogs.countdowns.support import (
     settled,
 )
 from tests.harness import Harness
-from tests.support import until
+from tests.support import migrated, until
 
 DAY, HOUR = 86_400, 3600
 MESSAGES = r"^/channels/\d+/messages$"
@@ -171,10 +170,10 @@ async def test_a_crash_between_send_and_mark_leaves_one_message_whenever_the_bot
     h.clock.jump(HOUR)
     first = await announced(h, countdown.id, "it's out!")
     await settled(h, countdown.id, 0)
-    path = h.settings.database_path
     await h.stop()
-    with sqlite3.connect(path) as conn:
-        conn.execute(
+    # The process died after Discord took the message but before the row was marked sent.
+    async with migrated(h.settings.database_location) as db:
+        await db.execute(
             "UPDATE scheduled_jobs SET state = 'sending', result = NULL, finished_at = NULL WHERE key LIKE 'countdown:%'"
         )
     h.clock.jump(down_for)

@@ -587,6 +587,7 @@ async def test_delete_asks_first_then_cancels_everything_pending(harness: Harnes
     assert done.kind == "deferred_update"
 
 
+@pytest.mark.only_sqlite(reason="SQLite hands a deleted row's id out again; PostgreSQL's identity never does")
 async def test_a_new_countdown_that_gets_a_deleted_ones_id_still_announces_every_milestone(
     harness: Harness,
 ) -> None:

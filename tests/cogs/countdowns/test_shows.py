@@ -4,7 +4,6 @@ move, add and remove countdowns with one notice each, restarts, drops, TBA dates
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 from bot.episodes import EpisodeCode
 from cogs.countdowns.rules import DEFAULT_MILESTONES, EPISODE_MILESTONES
@@ -28,7 +27,7 @@ from tests.cogs.countdowns.support import (
 )
 from tests.harness import Harness
 from tests.loopback import Message
-from tests.support import until
+from tests.support import migrated, until
 
 DAY, HOUR = 86_400, 3600
 
@@ -517,10 +516,9 @@ async def test_a_notice_written_but_not_yet_posted_is_posted_once_after_a_restar
     assert "**S2E6** moved" in notice.embeds[0]["description"]
     # Marked sent after Discord took it, then the process died before the mark: back two hours later,
     # Discord has forgotten the nonce and the bot finds its message by the invisible marker.
-    path = h.settings.database_path
     await h.stop()
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE scheduled_jobs SET state = 'sending', result = NULL WHERE kind = 'show'")
+    async with migrated(h.settings.database_location) as db:
+        await db.execute("UPDATE scheduled_jobs SET state = 'sending', result = NULL WHERE kind = 'show'")
     h.clock.jump(2 * HOUR)
     await h.start()
     await until(lambda: h.lb.requests_to("GET", r"/channels/\d+/messages"), what="the look for the marker")

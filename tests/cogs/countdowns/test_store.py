@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.db import Database
+from bot.db import Database, StorageConflict
 from bot.db.guilds import GuildStore
 from bot.db.jobs import JobStore, NewJob
 from bot.episodes import EpisodeCode
+from bot.shards import ShardSlice
 from bot.showsync import Special
 from cogs.countdowns.store import CountdownStore, Follow, FollowStore, NewCountdown, slot_columns
 
@@ -72,7 +73,7 @@ async def test_episode_countdowns_are_unique_per_episode(store: CountdownStore) 
     assert cd.code == code
     assert await store.by_episode(GUILD, code) == cd
     assert await store.by_episode(GUILD, EpisodeCode(2, 2)) is None
-    with pytest.raises(Exception, match="UNIQUE"):
+    with pytest.raises(StorageConflict):
         await store.create(new("again", NOW + 20, code=code), NOW)
     await store.create(new("Severance S2E2", NOW + 20, code=EpisodeCode(2, 2)), NOW)
     assert [c.episode for c in await store.episode_countdowns(GUILD, 2)] == [1, 2]
@@ -245,3 +246,22 @@ async def test_follow_store(db: Database) -> None:
     assert await follows.list_fetched_at(1) == NOW
     assert [(e.show_id, e.episodes) for e in await follows.episode_lists()] == [(1, "[1]")]
     assert await follows.unfollow(GUILD) and not await follows.unfollow(GUILD)
+
+
+async def test_with_several_processes_each_syncs_only_its_own_shards_servers(db: Database) -> None:
+    """Two processes on two shards (PostgreSQL): each sees only the followed shows of its own
+    servers, so neither syncs (and numbers notices for) a server the other one runs."""
+    guilds = GuildStore(db)
+    on_0, on_1 = 2 << 22, 3 << 22  # (id >> 22) % 2: shard 0 and shard 1
+    for guild_id, show_id in ((on_0, 10), (on_1, 11)):
+        await FollowStore(db, guilds).follow(Follow(guild_id, show_id, "S", "S (2022)", followed_at=NOW))
+        await FollowStore(db, guilds).synced(guild_id, NOW, changed=False)
+        await FollowStore(db, guilds).save_list(show_id, NOW, "[]")
+    first, second = (FollowStore(db, guilds, ShardSlice(2, (n,))) for n in (0, 1))
+    assert [f.guild_id for f in await first.all()] == [on_0]
+    assert [f.guild_id for f in await second.all()] == [on_1]
+    assert [e.show_id for e in await first.episode_lists()] == [10]
+    assert await second.unchanged(10, NOW + 60) == 0  # shard 0's server is left to its own process
+    assert await first.unchanged(10, NOW + 60) == 1
+    everyone = FollowStore(db, guilds)  # one process runs every shard
+    assert sorted(f.guild_id for f in await everyone.all()) == [on_0, on_1]

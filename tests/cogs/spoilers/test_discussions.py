@@ -4,8 +4,6 @@ like announcements, and within Discord's limits for a streaming drop."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import discord
 import pytest
 
@@ -18,7 +16,7 @@ from tests.cogs.support import DAY, air_time, severance, with_message_content
 from tests.harness import Harness
 from tests.loopback import Channel
 from tests.loopback.limits import DiscordLimits
-from tests.support import PING, until
+from tests.support import PING, migrated, until
 
 HOUR = 3600
 FINISHED = {"sent", "skipped", "failed", "cancelled"}
@@ -164,12 +162,12 @@ async def test_a_crash_mid_opening_in_a_text_channel_leaves_one_message_and_one_
     row = await finished(h, s2(4))
     [thread] = threads(h, "S2E4 discussion")
     await h.stop()
-    with sqlite3.connect(h.settings.database_path) as conn:
-        conn.execute(
+    async with migrated(h.settings.database_location) as db, db.transaction():
+        await db.execute(
             "UPDATE scheduled_jobs SET state = 'sending', result = NULL, finished_at = NULL WHERE id = ?",
             (row.id,),
         )
-        conn.execute("UPDATE discussion_threads SET thread_id = NULL, message_id = NULL")
+        await db.execute("UPDATE discussion_threads SET thread_id = NULL, message_id = NULL")
     h.clock.jump(down_for)
     await h.start()
     row = await finished(h, s2(4))

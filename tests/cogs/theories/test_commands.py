@@ -8,6 +8,7 @@ from typing import Any
 import discord
 
 from bot.episodes import EpisodeCode
+from cogs.theories.store import Theory
 from cogs.theories.views import EDIT_INTERVAL
 from tests.harness import Harness
 from tests.loopback import Actor, Channel, Message
@@ -321,8 +322,14 @@ async def test_a_deleted_thread_marks_the_theory_deleted(harness: Harness) -> No
     thread = next(c for c in h.lb.channels.values() if c.is_thread)
     h.lb.delete_channel(thread)
     await h.settle()
-    theory = await cog(h).store.by_number(h.guild.id, 1)
-    assert theory is not None and theory.deleted_at is not None and theory.plausible == 1
+
+    async def marked() -> Theory | None:  # the listener writes after the event was dispatched
+        found = await cog(h).store.by_number(h.guild.id, 1)
+        return found if found is not None and found.deleted_at is not None else None
+
+    await until(marked, what="the theory marked deleted")
+    theory = await marked()
+    assert theory is not None and theory.plausible == 1
     shown = await h.bob.slash("theory show", theory="1")
     assert "thread was deleted" in shown.text
     listed = await h.bob.slash("theory list")

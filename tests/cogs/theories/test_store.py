@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -133,10 +134,11 @@ async def test_leaderboard_confirmed_then_votes_and_progress(store: TheoryStore)
     assert [(s.author_id, s.confirmed) for s in behind] == [(2, 0), (3, 0), (1, 0)]
 
 
-def plan(rows: Sequence[Sequence[object]]) -> str:
+def plan(rows: Sequence[Any]) -> str:
     return "\n".join(str(r[-1]) for r in rows)
 
 
+@pytest.mark.only_sqlite(reason="it reads SQLite's EXPLAIN QUERY PLAN")
 async def test_hot_queries_use_indexes_only(store: TheoryStore, db: Database) -> None:
     """/theory top and a vote click must not scan or sort: they are benchmarked at 100,000
     theories and 1,000,000 votes."""
