@@ -48,6 +48,8 @@ async def run(args: argparse.Namespace) -> None:
         shard_ids=parse_shard_ids(args.shard_ids, args.shard_count) if args.shard_ids else None,
     )
     bot = create_bot(settings, guild_ready_timeout=args.guild_ready_timeout)
+    if args.claim_after_every_shard:
+        bot.scheduler.gate = bot.wait_until_ready  # the behaviour before per-shard readiness
 
     async def announce_ready() -> None:
         # on_ready fires once every shard has streamed its guilds (and again after a re-IDENTIFY).
@@ -81,6 +83,11 @@ def main() -> None:
     parser.add_argument("--shard-count", type=int, default=None)
     parser.add_argument("--shard-ids", default=None)
     parser.add_argument("--pool-size", type=int, default=10)
+    parser.add_argument(
+        "--claim-after-every-shard",
+        action="store_true",
+        help="claim no job until every shard is READY (bench.restart compares it with per-shard claims)",
+    )
     args = parser.parse_args()
     setup_logging(args.log_level, secrets=[args.token])
     logging.getLogger("discord").setLevel(logging.WARNING)
