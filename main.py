@@ -265,7 +265,13 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env(require_token=command in ("run", "check"))
         if command not in ("backup", "copy-to-postgres") and not settings.database_url:
             check_database_path(settings.database_path)
-        setup_logging(settings.log_level, secrets=[settings.discord_token])
+        # The running bot logs to stdout, where journald and `docker logs` keep it; the offline tools
+        # print their answer on stdout, so their log lines go to stderr.
+        setup_logging(
+            settings.log_level,
+            secrets=[settings.discord_token],
+            stream=sys.stdout if command == "run" else sys.stderr,
+        )
         if command == "run":
             asyncio.run(run_bot(settings))
         elif command == "check":

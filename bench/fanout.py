@@ -8,7 +8,12 @@ N / 50 seconds; the result is the achieved rate as a fraction of the floor's rat
 Each run measures SQLite, PostgreSQL, and PostgreSQL with the bot split into two processes (half
 the shards each, SHARD_COUNT and SHARD_IDS, each with half the global rate), one after the other.
 
+With `--discussions forum` (or `text`), each run instead measures the fan-out twice on SQLite, side
+by side: without discussion threads, then with one per server (opened at the release, linked from
+the announcement); the extra time is their ratio, run by run.
+
     python -m bench.fanout [--servers 10000] [--runs 1] [--backend both|sqlite|postgresql] [--processes 2]
+    python -m bench.fanout [--servers 10000] [--runs 1] --discussions forum|text
 """
 
 from __future__ import annotations
@@ -35,17 +40,32 @@ from bench.common import (
     table,
 )
 from bot.shards import format_ids
-from tests.fanout import build_servers, retime, seed_database, tally
+from tests.fanout import build_servers, retime, seed_database, tally, threads_opened
+from tests.loopback import ChannelType
 from tests.loopback.process import BotProcess
 from tests.postgres import Cluster
 
 GLOBAL_LIMIT = 50
 
 
-async def run(servers: int, cluster: Cluster | None = None, processes: int = 1) -> dict[str, Any]:
-    """One fan-out: on SQLite (no cluster), or on PostgreSQL with the bot as `processes` processes."""
+THREAD_POSTS = ("/threads",)
+TALK = {"forum": ChannelType.FORUM, "text": ChannelType.TEXT}
+
+
+def _done(lb: Any, built: list[Any], servers: int, discussions: bool) -> bool:
+    announced = (
+        len(lb.bot_messages()) >= servers if not discussions else tally(lb, built).delivered >= servers
+    )
+    return announced and (not discussions or threads_opened(lb, built).delivered >= servers)
+
+
+async def run(
+    servers: int, cluster: Cluster | None = None, processes: int = 1, discussions: str | None = None
+) -> dict[str, Any]:
+    """One fan-out: on SQLite (no cluster), or on PostgreSQL with the bot as `processes` processes;
+    with `discussions`, a discussion thread per server too."""
     async with loopback(realistic=True) as lb:
-        built = build_servers(lb, servers)
+        built = build_servers(lb, servers, discussions=TALK[discussions] if discussions else None)
         with tempfile.TemporaryDirectory() as folder:
             database: Path | str = (
                 Path(folder) / "fanout.db" if cluster is None else await cluster.create_database("fanout")
@@ -88,7 +108,7 @@ async def run(servers: int, cluster: Cluster | None = None, processes: int = 1) 
                         )
                     floor = servers / GLOBAL_LIMIT
                     deadline = release + floor * 3 + 60
-                    while len(lb.bot_messages()) < servers and time.time() < deadline:  # noqa: ASYNC110 - sampled, no event per message
+                    while not _done(lb, built, servers, bool(discussions)) and time.time() < deadline:  # noqa: ASYNC110 - sampled, no event per message
                         await asyncio.sleep(0.5)
                     await asyncio.sleep(2)  # a duplicate would arrive now
                     for bot in bots:
@@ -99,19 +119,37 @@ async def run(servers: int, cluster: Cluster | None = None, processes: int = 1) 
                 if cluster is not None and isinstance(database, str):
                     await cluster.drop_database(database)
     gc.enable()
+    # Request times are monotonic; convert the release second to the same clock.
+    released = release - time.time() + time.monotonic()
+    posts = [r.at for r in lb.requests if r.method == "POST" and r.status == 200]
     last = max(
         r.at for r in lb.requests if r.method == "POST" and r.path.endswith("/messages") and r.status == 200
     )
-    # Request times are monotonic; convert the release second to the same clock.
-    elapsed = last - (release - time.time() + time.monotonic())
+    last_thread = max(
+        (
+            r.at
+            for r in lb.requests
+            if r.method == "POST" and r.path.endswith(THREAD_POSTS) and r.status == 200
+        ),
+        default=None,
+    )
+    elapsed = max(posts) - released  # the last announcement, opening message or thread
     counted = tally(lb, built)
+    opened = threads_opened(lb, built)
     refused = dict(lb.limits.refused) if lb.limits else {}
     return {
         "backend": "sqlite" if cluster is None else "postgresql",
         "processes": processes,
         "servers": servers,
+        "discussions": discussions,
         "floor_s": floor,
         "elapsed_s": elapsed,
+        "last_announcement_s": last - released,
+        "last_thread_s": None if last_thread is None else last_thread - released,
+        "requests": sum(1 for r in lb.requests if r.at >= released),
+        "threads": opened.delivered,
+        "thread_duplicates": opened.duplicates,
+        "threads_lost": opened.lost,
         "rate_vs_floor": floor / elapsed,
         "global_429": refused.get("global", 0),
         "other_429": sum(v for k, v in refused.items() if k != "global"),
@@ -139,7 +177,15 @@ def main() -> None:
         default=2,
         help="PostgreSQL also runs the bot as this many processes (1: not)",
     )
+    parser.add_argument(
+        "--discussions",
+        choices=sorted(TALK),
+        help="instead, measure each run on SQLite with and without a discussion thread per server",
+    )
     args = parser.parse_args()
+    if args.discussions:
+        side_by_side(args)
+        return
     wanted = backends(args.backend)
     setups = [(b, 1) for b in wanted]
     if "postgresql" in wanted and args.processes > 1:
@@ -196,6 +242,44 @@ def main() -> None:
     print(f"machine: {machine()}; {args.runs} run(s) of each setup")
     print(table(rows))
     save("fanout", {"machine": machine(), "args": vars(args), "results": results})
+
+
+def side_by_side(args: argparse.Namespace) -> None:
+    """Each run: the fan-out without discussion threads, then with one per server; their ratio."""
+    pairs = []
+    for n in range(args.runs):
+        off = asyncio.run(run(args.servers))
+        on = asyncio.run(run(args.servers, discussions=args.discussions))
+        pairs.append({"off": off, "on": on, "ratio": on["elapsed_s"] / off["elapsed_s"]})
+        print(
+            f"run {n + 1}: {off['elapsed_s']:.1f} s without threads, {on['elapsed_s']:.1f} s with "
+            f"({on['threads']} threads, last {on['last_thread_s']:.1f} s; last announcement "
+            f"{on['last_announcement_s']:.1f} s): x{pairs[-1]['ratio']:.2f}"
+        )
+    rows = [["", "elapsed s (median)", "min", "max", "requests", "global 429", "other 429", "dupes", "lost"]]
+    for key, name in (("off", "without threads"), ("on", f"with {args.discussions} threads")):
+        elapsed = [p[key]["elapsed_s"] for p in pairs]
+        rows.append(
+            [
+                name,
+                f"{statistics.median(elapsed):.1f}",
+                f"{min(elapsed):.1f}",
+                f"{max(elapsed):.1f}",
+                str(pairs[0][key]["requests"]),
+                str(sum(p[key]["global_429"] for p in pairs)),
+                str(sum(p[key]["other_429"] for p in pairs)),
+                str(sum(p[key]["duplicates"] + p[key]["thread_duplicates"] for p in pairs)),
+                str(sum(p[key]["lost"] + p[key]["threads_lost"] for p in pairs)),
+            ]
+        )
+    ratios = [p["ratio"] for p in pairs]
+    print(f"machine: {machine()}; {args.runs} run(s) of {args.servers} servers")
+    print(table(rows))
+    print(
+        f"with threads / without, run by run: median x{statistics.median(ratios):.2f} "
+        f"[x{min(ratios):.2f}-x{max(ratios):.2f}]"
+    )
+    save("fanout_discussions", {"machine": machine(), "args": vars(args), "pairs": pairs})
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 """Run-time permission checks: who may run moderator commands, and what the bot may do where.
 
 The one way to make a command moderators-only is `@moderator_only()` on it: it runs when the command
-does, whatever a server's command permission overrides say (`default_permissions` on a group is only
-a hint admins can change). A button that finishes a moderator command (the delete confirmation)
-calls `ensure_moderator` itself, because views have no check decorator.
+does, whatever a server's command permission overrides say. No command carries `default_permissions`:
+Discord would hide such a command from the moderator role set with /config moderator-role until an
+admin added an override in Server Settings > Integrations (see the README, Commands). A button that
+finishes a moderator command (the delete confirmation) calls `ensure_moderator` itself, because views
+have no check decorator.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANNOUNCE_PERMISSIONS",
+    "AUTOMOD_PERMISSIONS",
     "INVITE_PERMISSIONS",
+    "OPTIONAL_PERMISSIONS",
     "PERMISSION_NAMES",
     "SPOILER_CHANNEL_PERMISSIONS",
     "ensure_bot_can",
@@ -51,6 +55,10 @@ PERMISSION_NAMES: dict[str, str] = {
     "manage_events": "Manage Events",
     "create_events": "Create Events",
     "create_public_threads": "Create Public Threads",
+    "create_private_threads": "Create Private Threads",
+    "pin_messages": "Pin Messages",
+    "create_expressions": "Create Expressions",
+    "bypass_slowmode": "Bypass Slowmode",
     "mention_everyone": "Mention @everyone, @here, and All Roles",
     "add_reactions": "Add Reactions",
     "use_external_emojis": "Use External Emoji",
@@ -73,9 +81,15 @@ INVITE_PERMISSIONS = discord.Permissions(
     read_message_history=True,  # edit its own recap and vote messages
     manage_messages=True,  # the optional spoiler guard removes leaked messages
     manage_roles=True,  # "Notify me" ping roles and watch-progress roles
-    manage_events=True,  # Discord scheduled events for premieres
-    manage_channels=True,  # Open/Confirmed/Debunked tags on a theory forum
+    create_events=True,  # a Discord scheduled event per premiere; it moves and removes only its own
+    manage_channels=True,  # Open/Confirmed/Debunked tags on a theory forum, season tags on discussions
 )
+
+# Opt-in, so not in the invite: /spoilers automod keeps an AutoMod rule, which Discord allows only with
+# Manage Server, a permission that also edits the server itself. The README's second invite link adds
+# it, and says how to add it to the bot's role instead.
+AUTOMOD_PERMISSIONS = discord.Permissions(manage_guild=True)
+OPTIONAL_PERMISSIONS = AUTOMOD_PERMISSIONS
 
 
 def permission_label(flag: str) -> str:

@@ -25,13 +25,16 @@ from .db.episodes import EpisodeStore
 from .db.guilds import GuildStore
 from .db.jobs import JobStore
 from .db.progress import ProgressStore
+from .db.role_refusals import RoleRefusalStore
 from .db.spoiler_channels import SpoilerChannelStore
 from .db.spoiler_words import SpoilerWordStore
+from .discussions import Discussions
 from .errors import report_error
 from .lock import InstanceLock, ShardLock
 from .ratelimit import DEFAULT_RATE, GlobalRateLimiter
 from .scheduler import MAX_SLEEP, Clock, Scheduler
 from .spoilers import RevealButton, RevealRegistry
+from .ui import answer_expired
 
 __all__ = ["IDENTIFY_WINDOW", "CliffTree", "Cliffhanger"]
 
@@ -117,6 +120,7 @@ class Cliffhanger(commands.AutoShardedBot):
         self.spoiler_words = SpoilerWordStore(self.db, self.guild_store)
         self.spoiler_channels = SpoilerChannelStore(self.db, self.guild_store)
         self.progress = ProgressStore(self.db, self.guild_store)
+        self.role_refusals = RoleRefusalStore(self.db, self.guild_store)
         # "Show anyway" buttons: each feature registers how to find the item of its kind.
         self.reveals = RevealRegistry()
         # /config subcommands and /config show lines that features add, whatever order cogs load in.
@@ -126,6 +130,8 @@ class Cliffhanger(commands.AutoShardedBot):
             clock=clock,
             max_sleep=MAX_SLEEP if self.db.dialect == "sqlite" else SHARED_DATABASE_MAX_SLEEP,
         )
+        # A discussion thread per release: /spoilers discussions sets it up, announcements link to it.
+        self.discussions = Discussions(self)
         # Every REST request except interaction responses passes through this limiter, so a fan-out
         # plus whatever else the bot does at that moment stays under Discord's global 50/s. A process
         # that runs a slice of the shards gets the slice's share, so all processes together stay under.
@@ -320,6 +326,13 @@ class Cliffhanger(commands.AutoShardedBot):
         # cache and never comes here.
         self.ready_shards.discard(shard_id)
         self.jobs.claim_for_shards(self.ready_shards, self.shard_count)
+
+    async def on_interaction(self, interaction: discord.Interaction[Cliffhanger]) -> None:
+        # A press on a form, list or confirmation that no live view took: say it expired, not nothing.
+        try:
+            await answer_expired(interaction)
+        except discord.HTTPException:
+            log.debug("could not answer an expired interaction %s", interaction.id, exc_info=True)
 
     async def on_shard_ready(self, shard_id: int) -> None:
         log.info("shard %d of %d ready", shard_id, self.shard_count or 1)

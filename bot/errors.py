@@ -88,8 +88,10 @@ def _describe(error: Exception) -> tuple[str, str | None] | None:
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down: try again in {error.retry_after:.0f} s.", None
     if isinstance(error, app_commands.TransformerError):
+        from .text import excerpt
+
         return (
-            f"I couldn't understand `{error.value}` as a {error.type.name.lower().replace('_', ' ')}.",
+            f"I couldn't understand `{excerpt(str(error.value))}` as a {error.type.name.lower().replace('_', ' ')}.",
             None,
         )
     if isinstance(error, app_commands.CommandNotFound):
@@ -144,14 +146,26 @@ async def report_error(interaction: discord.Interaction[discord.Client], error: 
     await send_ephemeral(interaction, text)
 
 
+PUBLIC_STAND_IN = "\N{WARNING SIGN} That didn't work; I've told you why privately."
+
+
 async def send_ephemeral(interaction: discord.Interaction[discord.Client], text: str) -> None:
-    """Reply ephemerally whether or not the interaction was already answered."""
+    """Reply ephemerally whether or not the interaction was already answered.
+
+    After a deferral Discord makes the first followup the response itself, as public or private as
+    the deferral was, and ignores the followup's own ephemeral flag. So when a public deferral is
+    still "thinking", it is replaced by a neutral line first, and the error goes in a followup of its
+    own, which is private."""
     if interaction.type is discord.InteractionType.autocomplete:
         return  # an autocomplete cannot carry a message; it was logged if it mattered
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
+        if not interaction.response.is_done():
             await interaction.response.send_message(text, ephemeral=True)
+            return
+        if interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
+            original = await interaction.original_response()
+            if original.flags.loading and not original.flags.ephemeral:
+                await interaction.edit_original_response(content=PUBLIC_STAND_IN)
+        await interaction.followup.send(text, ephemeral=True)
     except discord.HTTPException:
         log.warning("could not deliver an error message for interaction %s", interaction.id, exc_info=True)

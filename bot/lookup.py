@@ -5,22 +5,34 @@ Countdowns and theories are both picked this way (`countdown:`, `theory:`), so i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from .errors import UserError
-from .text import escape
+from .text import escape, excerpt
 
-__all__ = ["find_by_ref", "parse_ref"]
+__all__ = ["ROW_ID_MAX", "find_by_ref", "parse_ref", "row_id"]
 
 T = TypeVar("T")
-MAX_DIGITS = 18  # fits SQLite's 64-bit integers
+ROW_ID_MAX = 2**63 - 1  # SQLite's largest integer; a bigger one can't be a row's id
+_ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def row_id(text: str) -> int:
+    """A row id read from member input or a button's custom_id: ASCII digits within SQLite's integer
+    range, else 0, which no row has (so the caller answers "no longer exists", never an incident).
+    str.isdigit() is no test: "²" passes it and int() refuses it."""
+    if not _ASCII_DIGITS.fullmatch(text):
+        return 0
+    number = int(text)
+    return number if number <= ROW_ID_MAX else 0
 
 
 def parse_ref(text: str) -> int | None:
     """The number in "12", "#12" or " # 12 ", or None when the text is not a number."""
     number = "".join(text.split()).removeprefix("#")
-    return int(number) if number.isdigit() and len(number) <= MAX_DIGITS else None
+    return row_id(number) or None
 
 
 async def find_by_ref(
@@ -48,11 +60,10 @@ async def find_by_ref(
     if matches:
         numbers = ", ".join(f"#{number_of(m)}" for m in matches[:5])
         raise UserError(
-            f"{len(matches)} {plural} are called **{escape(cleaned)}** ({numbers}); pick one by number.",
+            f"{len(matches)} {plural} are called **{escape(excerpt(cleaned))}** ({numbers}); pick one by number.",
             example=example.format(number=number_of(matches[0])),
         )
-    shown = cleaned[:60].replace("`", "'")
     raise UserError(
-        f"No {singular} in this server matches `{shown}`. Pick one from the list as you type.",
+        f"No {singular} in this server matches `{excerpt(cleaned)}`. Pick one from the list as you type.",
         example=example.format(number=1),
     )

@@ -2,8 +2,10 @@
 
 The database is the truth. A job goes pending -> sending (claimed atomically) -> sent, skipped or
 failed, each with a recorded reason. Handlers are registered per kind by the cog that owns them and
-send with `job.nonce`, so a job retried after a crash between send and mark is dropped by Discord as
-a duplicate. Nothing is deleted; nothing is dropped without a reason.
+post with `send_once`: the job's nonce makes Discord drop a retry that comes within its nonce window,
+and past that window, a retry after an attempt that may have reached Discord (a 5xx, a timeout, a
+crash mid-send) first looks for that attempt's message by the job's invisible marker. Nothing is
+deleted; nothing is dropped without a reason.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import aiohttp
 import discord
@@ -24,6 +26,7 @@ from .db import StorageError
 from .db.jobs import Job, JobState, JobStore, NewJob
 
 __all__ = [
+    "NONCE_WINDOW",
     "Clock",
     "Handler",
     "JobFailed",
@@ -31,6 +34,8 @@ __all__ = [
     "JobSkipped",
     "Scheduler",
     "SystemClock",
+    "job_marker",
+    "send_once",
 ]
 
 log = logging.getLogger(__name__)
@@ -41,6 +46,13 @@ MAX_SLEEP = 86_400.0  # asyncio sleeps of weeks drift; wake at least daily and l
 DEFAULT_MAX_ATTEMPTS = 8
 BACKOFF_BASE = 5  # seconds; doubled per attempt
 BACKOFF_CAP = 900
+# Discord drops a repeated nonce only "for the past few minutes" and does not say how many. A retry
+# later than this after an attempt that may have reached Discord looks for that attempt's message
+# before posting again (assumed short: a needless look costs one read of recent messages).
+NONCE_WINDOW = 60.0
+LOOK_BACK = 50  # recent messages read when looking for an earlier attempt
+# The marker: the job's nonce in zero-width characters (0 and 1) between two invisible separators.
+_ZERO, _ONE, _EDGE = "\u200b", "\u200c", "\u2063"
 
 
 class Clock(Protocol):
@@ -99,6 +111,7 @@ class Outcome:
     retry: bool = False
     retry_after: float | None = None
     incident: bool = False
+    unsure: bool = False  # the attempt may have reached Discord (its answer never came back)
 
 
 def classify_failure(exc: Exception) -> Outcome:
@@ -114,10 +127,11 @@ def classify_failure(exc: Exception) -> Outcome:
             reason=f"rate limited for {exc.retry_after:.1f} s", retry=True, retry_after=exc.retry_after
         )
     if isinstance(exc, discord.HTTPException):
-        transient = isinstance(exc, discord.DiscordServerError) or exc.status == 429
-        return Outcome(reason=describe_http_error(exc), retry=transient)
+        server_error = isinstance(exc, discord.DiscordServerError)
+        transient = server_error or exc.status == 429
+        return Outcome(reason=describe_http_error(exc), retry=transient, unsure=server_error)
     if isinstance(exc, aiohttp.ClientError | TimeoutError | OSError):
-        return Outcome(reason=f"network error: {type(exc).__name__}", retry=True)
+        return Outcome(reason=f"network error: {type(exc).__name__}", retry=True, unsure=True)
     if isinstance(exc, StorageError) and exc.transient:
         return Outcome(reason=f"database: {exc.problem}", retry=True)
     return Outcome(reason=f"internal error, incident {secrets.token_hex(4)}", incident=True)
@@ -348,7 +362,7 @@ class Scheduler:
         except Exception as exc:
             outcome = classify_failure(exc)
             if outcome.retry:
-                await self._retry(job, outcome.reason, retry_after=outcome.retry_after)
+                await self._retry(job, outcome.reason, retry_after=outcome.retry_after, unsure=outcome.unsure)
                 return
             if outcome.state == "failed" and outcome.incident:
                 log.error("job %s/%s raised (%s)", job.kind, job.key, outcome.reason, exc_info=exc)
@@ -391,7 +405,9 @@ class Scheduler:
             waited += delay
             delay = min(delay * 2, 5.0)
 
-    async def _retry(self, job: Job, reason: str, *, retry_after: float | None = None) -> None:
+    async def _retry(
+        self, job: Job, reason: str, *, retry_after: float | None = None, unsure: bool = False
+    ) -> None:
         now = self.clock.now()
         if job.attempts >= self.max_attempts:
             await self._finish(job, "failed", reason=f"gave up after {job.attempts} attempts: {reason}")
@@ -403,6 +419,71 @@ class Scheduler:
             else min(BACKOFF_BASE * 2 ** (job.attempts - 1), BACKOFF_CAP)
         )
         run_at = int(now + max(1.0, delay) + 0.999)
-        await self._persist(lambda: self.store.retry_later(job.id, run_at, reason))
+        await self._persist(lambda: self.store.retry_later(job.id, run_at, reason, unsure=unsure))
         log.info("job %s/%s will retry at %d: %s", job.kind, job.key, run_at, reason)
         self.wake()
+
+
+# -- posting exactly once -----------------------------------------------------------------------------
+def job_marker(job: Job) -> str:
+    """Text unique to the job that members don't see: its nonce spelled in zero-width characters."""
+    bits = "".join(f"{byte:08b}" for byte in job.nonce.encode())
+    return _EDGE + bits.replace("0", _ZERO).replace("1", _ONE) + _EDGE
+
+
+def may_have_posted_unseen(job: Job, now: float, window: float = NONCE_WINDOW) -> bool:
+    """Whether an earlier attempt may have reached Discord so long ago that the nonce no longer
+    protects a retry (the only case worth reading the channel back for)."""
+    return job.unsure_since is not None and now - job.unsure_since > window
+
+
+def _marked(message: discord.Message, marker: str) -> bool:
+    texts = [message.content or ""]
+    for embed in message.embeds:
+        texts += [embed.footer.text or "", embed.description or ""]
+    return any(marker in text for text in texts)
+
+
+async def send_once(
+    job: Job,
+    channel: discord.TextChannel | discord.Thread,
+    *,
+    now: float,
+    content: str | None = None,
+    embed: discord.Embed | None = None,
+    **options: Any,
+) -> discord.Message:
+    """Post a job's message so that it exists once, whenever and however often the job is retried.
+
+    The message carries the job's nonce (Discord drops a repeat within its window) and the job's
+    marker (in the embed's footer, or the content without an embed). A retry past the window after an
+    attempt that may have reached Discord first reads the channel's recent messages (Read Message
+    History) and returns the earlier message when it is there."""
+    marker = job_marker(job)
+    if embed is not None:
+        embed.set_footer(text=(embed.footer.text or "") + marker, icon_url=embed.footer.icon_url)
+    else:
+        content = (content or "") + marker
+    if may_have_posted_unseen(job, now):
+        me = channel.guild.me
+        if channel.permissions_for(me).read_message_history:
+            async for earlier in channel.history(limit=LOOK_BACK):
+                if earlier.author.id == me.id and _marked(earlier, marker):
+                    log.info(
+                        "job %s/%s: its earlier attempt did reach Discord (message %s)",
+                        job.kind,
+                        job.key,
+                        earlier.id,
+                    )
+                    return earlier
+        else:
+            log.warning(
+                "job %s/%s may already be posted in #%s, but without Read Message History there I can't "
+                "look; posting again",
+                job.kind,
+                job.key,
+                channel.name,
+            )
+    return await channel.send(
+        content, embed=embed if embed is not None else discord.utils.MISSING, nonce=job.nonce, **options
+    )

@@ -15,6 +15,7 @@ from .db.spoiler_words import SpoilerWord
 from .episodes import EpisodeCode
 from .errors import UserError, report_error
 from .folding import fold
+from .lookup import row_id
 from .text import defuse_mentions
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ __all__ = [
     "is_ahead",
     "is_fresh",
     "member_progress",
+    "member_text_chunks",
+    "plain_chunks",
     "safe_header",
     "spoiler",
     "spoiler_chunks",
@@ -161,6 +164,34 @@ def spoiler_chunks(text: str, *, header: str = "", limit: int = 2000) -> list[st
     return chunks or [head]
 
 
+def _pieces(text: str, limit: int) -> list[str]:
+    pieces: list[str] = []
+    for raw in text.splitlines(keepends=True):
+        rest = raw
+        while len(rest) > limit:
+            cut = rest.rfind(" ", 0, limit)
+            cut = limit if cut <= 0 else cut + 1
+            pieces.append(rest[:cut])
+            rest = rest[cut:]
+        if rest:
+            pieces.append(rest)
+    return pieces
+
+
+def plain_chunks(text: str, *, header: str = "", limit: int = 2000) -> list[str]:
+    """Text outside the spoiler window, packed into messages of at most `limit`, split at line
+    (then space) boundaries. `header` starts the first one."""
+    chunks: list[str] = []
+    current = header
+    for piece in _pieces(text, limit):
+        if len(current) + len(piece) > limit:
+            chunks.append(current)
+            current = ""
+        current += piece
+    chunks.append(current)
+    return [c.rstrip() or "\N{ZERO WIDTH SPACE}" for c in chunks]
+
+
 def find_spoiler_word(text: str, words: Sequence[SpoilerWord]) -> SpoilerWord | None:
     """The first spoiler word that `text` contains as a whole word, ignoring case and accents."""
     folded = fold(text)
@@ -171,29 +202,68 @@ def find_spoiler_word(text: str, words: Sequence[SpoilerWord]) -> SpoilerWord | 
     return None
 
 
+def _code_end(content: str, i: int) -> int:
+    """Where the code block or code span opening at `i` ends (just past its closing backticks), or -1
+    when the backticks there open nothing. As Discord's renderer reads them: a code block is ``` to
+    the next ```; a span is a run of backticks to the next run of exactly as many, with something
+    other than a backtick just before it."""
+    if content.startswith("```", i):
+        close = content.find("```", i + 3)
+        if close > i + 3:
+            return close + 3
+    run = len(content[i:]) - len(content[i:].lstrip("`"))
+    j = i + run
+    while True:
+        close = content.find("`" * run, j + 1)
+        if close < 0:
+            return -1
+        after = close + run
+        if content[close - 1] != "`" and not content.startswith("`", after):
+            return after
+        j = close + 1
+
+
 def unspoilered_text(content: str) -> str:
-    """What a message shows without revealing anything: its text with every closed `||...||` span
-    removed (backslash escapes respected). An unclosed `||` hides nothing, as in Discord."""
+    """What a message shows without revealing anything, read as Discord renders it: its text with every
+    closed `||...||` span removed. Code blocks and code spans win over `||` (their text shows, pipes
+    and all), backslash escapes are respected, and an unclosed `||` hides nothing."""
     out: list[str] = []
-    pending: list[str] = []  # text after an opening `||`, kept only if it is never closed
-    inside = False
     i = 0
     while i < len(content):
-        if content[i] == "\\" and i + 1 < len(content):
-            (pending if inside else out).append(content[i : i + 2])
+        char = content[i]
+        if char == "\\" and i + 1 < len(content):
+            out.append(content[i : i + 2])
             i += 2
+            continue
+        if char == "`":
+            end = _code_end(content, i)
+            if end > 0:
+                out.append(content[i:end])
+                i = end
+                continue
         elif content.startswith("||", i):
-            if inside:
-                pending.clear()
+            close = _spoiler_end(content, i + 2)
+            if close > 0:
                 out.append(" ")
-            inside = not inside
-            i += 2
-        else:
-            (pending if inside else out).append(content[i])
-            i += 1
-    if inside:
-        out.append("||" + "".join(pending))
+                i = close + 2
+                continue
+        out.append(char)
+        i += 1
     return "".join(out)
+
+
+def _spoiler_end(content: str, start: int) -> int:
+    """Where the `||` closing a spoiler whose text starts at `start` is, or -1 when none closes it.
+    Inside a spoiler everything is hidden, so only escapes matter on the way."""
+    i = start
+    while i < len(content):
+        if content[i] == "\\":
+            i += 2
+        elif content.startswith("||", i) and i > start:
+            return i
+        else:
+            i += 1
+    return -1
 
 
 def _now(bot: Cliffhanger) -> int:
@@ -213,6 +283,28 @@ async def ensure_title_safe(bot: Cliffhanger, guild_id: int, title: str, *, exam
             f'(for example "Theory about {hit.episode}") and put the details in the text.',
             example=example,
         )
+
+
+async def member_text_chunks(
+    bot: Cliffhanger,
+    guild_id: int,
+    text: str,
+    *,
+    episode: EpisodeCode,
+    header: str,
+    spoiler_header: str,
+) -> list[str]:
+    """The messages that post text a member wrote (a theory's body, anything later) on their behalf.
+    Checked now, at posting time: about an episode still in the spoiler window, or holding a fresh
+    episode's spoiler word anywhere (even inside the member's own tags, which a split could break),
+    the whole text goes behind spoiler tags after `spoiler_header`; otherwise it is posted as written
+    after `header`. The one way member text reaches a public channel, so none skips the check."""
+    if not await is_fresh(bot, guild_id, episode):
+        settings = await bot.guild_store.get(guild_id)
+        words = await bot.spoiler_words.fresh_words(guild_id, _now(bot), settings.spoiler_window_seconds)
+        if find_spoiler_word(text, words) is None:
+            return plain_chunks(text, header=header)
+    return spoiler_chunks(text, header=spoiler_header)
 
 
 async def is_fresh(bot: Cliffhanger, guild_id: int, code: EpisodeCode) -> bool:
@@ -306,7 +398,7 @@ class RevealButton(
         match: re.Match[str],
         /,
     ) -> RevealButton:
-        return cls(match["kind"], int(match["id"]))
+        return cls(match["kind"], row_id(match["id"]))
 
     async def callback(self, interaction: discord.Interaction[Cliffhanger]) -> None:  # type: ignore[override]
         # discord.py only logs DynamicItem errors, so report them to the member here.

@@ -14,10 +14,11 @@ import discord
 
 from .errors import UserError
 
-__all__ = ["TITLE_MAX", "ZWSP", "clean_title", "defuse_mentions", "escape"]
+__all__ = ["EXCERPT_MAX", "TITLE_MAX", "ZWSP", "clean_title", "defuse_mentions", "escape", "excerpt"]
 
 ZWSP = "\u200b"
 TITLE_MAX = 100  # Discord's limit for thread names and scheduled event names
+EXCERPT_MAX = 60  # how much of a member's input an error message quotes back
 
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
 _ID_MENTION = re.compile(r"<@(?=[!&]?\d)")
@@ -35,6 +36,16 @@ def defuse_mentions(text: str) -> str:
 def escape(text: str) -> str:
     """Member text quoted in a message or embed: markdown shown literally, mentions defused."""
     return defuse_mentions(discord.utils.escape_markdown(text))
+
+
+def excerpt(text: str, limit: int = EXCERPT_MAX) -> str:
+    """A short, one-line excerpt of member input for quoting between backticks in an error: spaces
+    collapsed, backticks made quotes (so the quote can't be closed early), cut to `limit` characters.
+    Every error that echoes input quotes this, never the whole value."""
+    flat = " ".join(_without_controls(text).split()).replace("`", "'")
+    if not flat:
+        return "(empty)"
+    return flat if len(flat) <= limit else flat[: limit - 1] + "\N{HORIZONTAL ELLIPSIS}"
 
 
 def _without_controls(text: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from .errors import UserError
+from .text import excerpt
 from .timezones import find_zone, suggest_zones
 
 __all__ = [
@@ -182,12 +183,17 @@ def parse_duration(text: str) -> int:
 
 
 def _shown(text: str) -> str:
-    flat = " ".join(text.split()).replace("`", "'")
-    return (flat[:60] + "...") if len(flat) > 60 else (flat or "(empty)")
+    return excerpt(text)
 
 
 def _example(template: str, when: str) -> str:
     return template.replace("{when}", when)
+
+
+def _kept(rest: str) -> str:
+    """The member's own date and time for an example that fixes only the zone, when it is short and
+    plain enough to quote; otherwise a time that works (an example never echoes input at length)."""
+    return rest if len(rest) <= 30 and _shown(rest) == rest else "jan 17 9pm"
 
 
 def _fmt_wall(wall: dt.datetime) -> str:
@@ -255,7 +261,7 @@ def _split_zone(text: str, example: str) -> tuple[str, Zone | None]:
         if hours > 14 or minutes >= 60:
             raise UserError(
                 f"`{last}` is not a UTC offset: offsets run from UTC-12 to UTC+14.",
-                example=_example(example, f"{rest} UTC+2"),
+                example=_example(example, f"{_kept(rest)} UTC+2"),
             )
         delta = dt.timedelta(hours=hours, minutes=minutes)
         return rest, dt.timezone(-delta if sign == "-" else delta)
@@ -266,7 +272,7 @@ def _split_zone(text: str, example: str) -> tuple[str, Zone | None]:
             hint = f" Did you mean {' or '.join(f'`{g}`' for g in guesses)}?" if guesses else ""
             raise UserError(
                 f"`{_shown(last)}` is not a timezone I know.{hint} Use an IANA name such as `America/New_York`.",
-                example=_example(example, f"{rest} {guesses[0] if guesses else 'America/New_York'}"),
+                example=_example(example, f"{_kept(rest)} {guesses[0] if guesses else 'America/New_York'}"),
             )
         return rest, ZoneInfo(name)
     name = find_zone(last)
@@ -537,6 +543,11 @@ def read_when(
     if (stamp := _DISCORD_TS.match(raw)) is not None:
         result = When(int(stamp[1]), zone)
     elif _DIGITS.match(raw):
+        if len(raw) > 20:  # no time has this many digits; int() of thousands of them raises
+            raise UserError(
+                f"`{_shown(raw)}` is {len(raw)} digits long: that is no time I can read.",
+                example=_example(example, "in 3 days"),
+            )
         if len(raw) >= 13:
             seconds = int(raw) // 1000
             raise UserError(

@@ -7,6 +7,7 @@ import functools
 import zoneinfo
 
 from .errors import UserError
+from .text import excerpt
 
 __all__ = ["POPULAR_ZONES", "find_zone", "resolve_zone", "search_zones", "zone_names"]
 
@@ -63,7 +64,7 @@ def resolve_zone(name: str) -> zoneinfo.ZoneInfo:
 
 
 def unknown_zone(name: str) -> UserError:
-    shown = name.strip()[:60] or "(empty)"
+    shown = excerpt(name)
     guesses = suggest_zones(name)
     hint = f" Did you mean {' or '.join(f'`{g}`' for g in guesses)}?" if guesses else ""
     return UserError(

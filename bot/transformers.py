@@ -1,4 +1,5 @@
-"""Slash-command option types shared by features: a time option that previews how it is read."""
+"""Slash-command option types shared by features: a time option that previews how it is read, and a
+channel option for threads (a text channel or a forum)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
     from .core import Cliffhanger
 
-__all__ = ["WhenTransformer", "server_zone"]
+__all__ = ["ThreadHome", "ThreadHomeTransformer", "WhenTransformer", "server_zone"]
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,14 @@ class WhenTransformer(app_commands.Transformer["Cliffhanger"]):
     def type(self) -> discord.AppCommandOptionType:
         return discord.AppCommandOptionType.string
 
+    # discord.py sends a string option's min_value and max_value as min_length and max_length (a
+    # property named max_length is ignored), so Discord refuses anything longer before it reaches us.
     @property
-    def max_length(self) -> int:
+    def min_value(self) -> int:
+        return 1
+
+    @property
+    def max_value(self) -> int:
         return 100
 
     async def transform(self, interaction: discord.Interaction[Cliffhanger], value: Any, /) -> When:
@@ -91,3 +98,33 @@ class WhenTransformer(app_commands.Transformer["Cliffhanger"]):
             return [app_commands.Choice(name=name if len(name) <= 100 else name[:97] + "...", value=typed)]
         label = f"{describe(when.at, when.zone)} \N{MIDDLE DOT} {humanize_delta(when.at - now.timestamp())}"
         return [app_commands.Choice(name=label[:100], value=typed)]
+
+
+# Where a feature opens threads: a text channel (a public thread each) or a forum (a post each).
+ThreadHome = discord.TextChannel | discord.ForumChannel
+
+
+class ThreadHomeTransformer(app_commands.Transformer["Cliffhanger"]):
+    """A text channel or a forum (not news, not media), resolved to the cached channel. `what` names
+    what goes there ("Theories"); `example` is a correct use of the command."""
+
+    def __init__(self, what: str, example: str) -> None:
+        self.what = what
+        self.example = example
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text, discord.ChannelType.forum]
+
+    async def transform(self, interaction: discord.Interaction[Cliffhanger], value: Any, /) -> ThreadHome:
+        channel = interaction.guild.get_channel(getattr(value, "id", 0)) if interaction.guild else None
+        if not isinstance(channel, discord.TextChannel | discord.ForumChannel) or channel.type not in (
+            discord.ChannelType.text,
+            discord.ChannelType.forum,
+        ):
+            raise UserError(f"{self.what} go to a text channel or a forum.", example=self.example)
+        return channel

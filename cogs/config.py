@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can, missing_permissions, moderator_only
+from bot.embeds import fit_embed
 from bot.errors import UserError
 from bot.text import clean_title, escape
 from bot.timezones import resolve_zone, search_zones
@@ -22,7 +23,6 @@ log = logging.getLogger(__name__)
 
 
 @app_commands.guild_only()
-@app_commands.default_permissions(manage_guild=True)
 class Config(
     commands.GroupCog,
     group_name="config",
@@ -76,10 +76,19 @@ class Config(
             value=self.describe_channel(guild, settings.announce_channel_id),
             inline=False,
         )
+        refused = await self.bot.role_refusals.all(guild.id)
+        if refused:
+            embed.add_field(
+                name="\N{WARNING SIGN} Roles I refused to hand out",
+                value="\n".join(
+                    f"<@&{r.role_id}>: {escape(r.reason)} (<t:{r.refused_at}:R>)" for r in refused
+                ),
+                inline=False,
+            )
         for name, value in await self.bot.config_registry.show_lines(guild):
             embed.add_field(name=name, value=value, inline=False)
         embed.set_footer(text="Change these with the other /config commands.")
-        return embed
+        return fit_embed(embed)
 
     @staticmethod
     def describe_channel(guild: discord.Guild, channel_id: int | None) -> str:

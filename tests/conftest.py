@@ -94,6 +94,14 @@ async def http(loopback: LoopbackDiscord) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
+def discord_clock(loopback: LoopbackDiscord) -> ShiftedClock:
+    """Discord's clock for loopback tests without a bot: wall time plus an offset a test moves."""
+    clock = ShiftedClock()
+    loopback.clock = clock.now
+    return clock
+
+
+@pytest.fixture
 def world(loopback: LoopbackDiscord) -> World:
     return build_world(loopback)
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import discord
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from bot.text import EXCERPT_MAX
 from tests.harness import Harness
 from tests.loopback import Actor, ClientRefused, Reply
 from tests.loopback.actor import BOOLEAN, CHANNEL, INTEGER, MENTIONABLE, NUMBER, ROLE, STRING, USER
@@ -82,11 +84,22 @@ def invocations(draw: st.DrawFn, harness: Harness) -> tuple[str, str, dict[str, 
     return who, path, options
 
 
-def assert_clean(reply: Reply, what: str) -> None:
+def assert_clean(reply: Reply, what: str, inputs: Any = ()) -> None:
     assert not reply.expired, f"{what}: no answer within the deadline"
     assert "Something went wrong on my side" not in reply.text, f"{what}: internal error: {reply.text}"
     if reply.kind == "message" and reply.content.startswith("\N{CROSS MARK}"):
         assert reply.ephemeral, f"{what}: a public error message"
+        for value in inputs:
+            assert not echoes(reply.content, value), f"{what}: the error echoes the input at length"
+
+
+def echoes(text: str, value: Any) -> bool:
+    """Whether `text` quotes more than an excerpt (bot.text.EXCERPT_MAX) of a typed value."""
+    if not isinstance(value, str):
+        return False
+    flat = " ".join(value.split())
+    n = EXCERPT_MAX + 1
+    return any(flat[i : i + n] in text for i in range(len(flat) - n + 1))
 
 
 async def fuzz_once(
@@ -100,7 +113,7 @@ async def fuzz_once(
         return
     if reply.kind == "deferred":
         await reply.wait_done()
-    assert_clean(reply, what)
+    assert_clean(reply, what, options.values())
     if reply.kind == "modal":
         values: dict[str, Any] = {}
         for row in reply.modal.get("components") or []:
@@ -132,6 +145,17 @@ async def fuzz_once(
             await clicked.wait_done()
         assert_clean(clicked, f"{what} then click {button.get('label')}")
     assert not harness.lb.violations, f"{what}: {harness.lb.violations}"
+
+
+async def test_every_free_text_option_declares_its_length_to_discord(harness: Harness) -> None:
+    """Discord's client enforces max_length; without it a member can paste 6,000 characters."""
+    unbounded = [
+        f"/{path} {d['name']}"
+        for path, definitions in leaf_commands(harness)
+        for d in definitions
+        if d["type"] == STRING and not d.get("choices") and "max_length" not in d
+    ]
+    assert not unbounded, f"string options without max_length: {unbounded}"
 
 
 async def test_every_slash_command_survives_fuzzed_options(harness: Harness) -> None:
@@ -167,5 +191,73 @@ async def test_every_autocomplete_survives_fuzzed_input(harness: Harness) -> Non
         for choice in choices:
             assert 1 <= len(choice["name"]) <= 100
         assert not harness.lb.violations, harness.lb.violations
+
+    await harness.in_thread(check)
+
+
+LIST_COMMANDS: list[tuple[str, dict[str, Any]]] = [
+    ("config show", {}),
+    ("spoilers channel list", {}),
+    ("spoilers words list", {}),
+    ("spoilers roles list", {}),
+    ("recap list", {}),
+    ("countdown list", {"show": "all"}),
+    ("theory list", {}),
+]
+
+
+async def test_long_lists_always_fit_discords_limits(harness: Harness) -> None:
+    """However many spoiler channels, words, roles and refusals pile up, every list reply is one
+    Discord accepts (the loopback refuses field values past 1,024, more than 25 fields, 6,000
+    characters across a message's embeds and content past 2,000)."""
+    from bot.episodes import EpisodeCode
+
+    h = harness
+    await h.owner.slash("config moderator-role", role=h.world.mod_role)
+
+    async def grow(channels: int, words: list[str], roles: int, name: str) -> None:
+        for n in range(channels):
+            channel = h.lb.add_channel(h.guild, f"{name}-{n}"[:100])
+            if n % 3 == 0:
+                h.lb.set_overwrite(
+                    channel, h.lb.bot_role(h.guild), deny=discord.Permissions(send_messages=True)
+                )
+            await h.bot.spoiler_channels.add(h.guild.id, channel.id, h.owner.id, 0)
+        for n, word in enumerate(words):
+            await h.bot.spoiler_words.add_word(
+                h.guild.id, EpisodeCode(1 + n % 3, 1 + n % 7), word, h.owner.id
+            )
+        for n in range(roles):
+            role = h.lb.add_role(h.guild, f"{name}-{n}"[:100])
+            await h.bot.progress.set_role(h.guild.id, EpisodeCode(1 + n % 5, 1 + n), role.id)
+            await h.bot.role_refusals.note(
+                h.guild.id, role.id, "it carries " + ", ".join(["Ban Members"] * 9), n
+            )
+        await h.settle()
+        for path, options in LIST_COMMANDS:
+            reply = await h.mod.slash(path, **options)
+            if reply.kind == "deferred":
+                await reply.wait_done()
+            assert_clean(reply, f"/{path}")
+            assert not h.lb.violations, f"/{path}: {h.lb.violations}"
+
+    # No shrinking: each example grows the same server, so a smaller one would not replay the failure.
+    @settings(
+        max_examples=12,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+    )
+    @given(
+        channels=st.integers(0, 25),
+        words=st.lists(
+            st.text(alphabet="abcdefghij |`*_", min_size=1, max_size=100).filter(str.strip), max_size=25
+        ),
+        roles=st.integers(0, 12),
+        name=st.text(alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=90),
+    )
+    def check(channels: int, words: list[str], roles: int, name: str) -> None:
+        harness.run(grow(channels, words, roles, name))
 
     await harness.in_thread(check)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 from dataclasses import replace
@@ -63,6 +64,29 @@ def test_main_prints_the_fatal_line_and_returns_2(
     assert main.main([]) == 2
     err = capsys.readouterr().err
     assert err == "error: DISCORD_TOKEN was rejected by Discord (401 Unauthorized): reset the token\n"
+
+
+def test_the_running_bot_logs_to_stdout_for_the_journal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    async def runs(settings: Settings) -> None:
+        logging.getLogger("cliffhanger").info("ready as Cliffhanger")
+
+    monkeypatch.setattr(main, "run_bot", runs)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(
+        "DISCORD_TOKEN", "MTAwMDAwMDAwMDAwMDAwMDAx.GabcDE.loopback-token-abcdefghijklmnopqrstuvwxyz0123"
+    )
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "x.db"))
+    try:
+        assert main.main([]) == 0
+        out = capsys.readouterr()
+        assert "INFO     cliffhanger: ready as Cliffhanger" in out.out
+        assert "ready as" not in out.err
+    finally:
+        logging.getLogger().handlers = [
+            h for h in logging.getLogger().handlers if not getattr(h, "_cliffhanger", False)
+        ]
 
 
 @pytest.mark.only_sqlite(reason="PostgreSQL is backed up with pg_dump; see the test below")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from ..episodes import EpisodeCode
 from . import Database, Row
 from .guilds import GuildStore
 
-__all__ = ["Episode", "EpisodeStore"]
+__all__ = ["Episode", "EpisodeStore", "ScheduleListener"]
+
+# Told the server's id whenever its schedule changes (see EpisodeStore.on_change).
+ScheduleListener = Callable[[int], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,22 @@ class EpisodeStore:
     def __init__(self, db: Database, guilds: GuildStore) -> None:
         self.db = db
         self.guilds = guilds
+        self._listeners: list[ScheduleListener] = []
+
+    def on_change(self, listener: ScheduleListener) -> None:
+        """Call `listener(guild_id)` after every change to a server's schedule, inside the same
+        transaction: what it writes (scheduler jobs that follow air times) commits or rolls back with
+        the schedule. A listener writes rows only; it never waits on Discord."""
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: ScheduleListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    async def _changed(self, guild_id: int) -> None:
+        for listener in list(self._listeners):
+            await listener(guild_id)
 
     async def upsert(
         self, guild_id: int, episodes: Sequence[tuple[EpisodeCode, str | None, int | None]]
@@ -43,6 +62,7 @@ class EpisodeStore:
                 """,
                 [(guild_id, code.season, code.episode, title, air_at) for code, title, air_at in episodes],
             )
+            await self._changed(guild_id)
 
     async def get(self, guild_id: int, code: EpisodeCode) -> Episode | None:
         row = await self.db.fetchone(
@@ -71,7 +91,9 @@ class EpisodeStore:
         return {r["season"]: r["size"] for r in rows}
 
     async def delete(self, guild_id: int, code: EpisodeCode) -> None:
-        await self.db.execute(
-            "DELETE FROM episodes WHERE guild_id = ? AND season = ? AND number = ?",
-            (guild_id, code.season, code.episode),
-        )
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM episodes WHERE guild_id = ? AND season = ? AND number = ?",
+                (guild_id, code.season, code.episode),
+            )
+            await self._changed(guild_id)

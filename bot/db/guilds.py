@@ -22,6 +22,10 @@ class GuildSettings:
     announce_channel_id: int | None = None
     spoiler_window_seconds: int = 604800
     spoiler_guard: bool = False
+    automod_spoilers: bool = False  # /spoilers automod on: fresh spoiler words as an AutoMod rule
+    automod_rule_id: int | None = None  # the rule Discord made for the bot, once it did
+    recap_format: str = "cards"  # /spoilers format: "cards" (one spoiler card) or "tags"
+    discussion_channel_id: int | None = None  # /spoilers discussions: a thread per episode there
 
     @classmethod
     def from_row(cls, row: Row) -> GuildSettings:
@@ -33,6 +37,10 @@ class GuildSettings:
             announce_channel_id=row["announce_channel_id"],
             spoiler_window_seconds=row["spoiler_window_seconds"],
             spoiler_guard=bool(row["spoiler_guard"]),
+            automod_spoilers=bool(row["automod_spoilers"]),
+            automod_rule_id=row["automod_rule_id"],
+            recap_format=row["recap_format"],
+            discussion_channel_id=row["discussion_channel_id"],
         )
 
     @property
@@ -48,6 +56,10 @@ _COLUMNS = (
     "announce_channel_id",
     "spoiler_window_seconds",
     "spoiler_guard",
+    "automod_spoilers",
+    "automod_rule_id",
+    "recap_format",
+    "discussion_channel_id",
 )
 
 

@@ -37,6 +37,7 @@ class Job:
     reason: str | None = None
     result: str | None = None
     finished_at: int | None = None
+    unsure_since: int | None = None  # the first attempt that may have reached Discord unseen
 
     @property
     def nonce(self) -> str:
@@ -60,6 +61,7 @@ class Job:
             reason=row["reason"],
             result=row["result"],
             finished_at=row["finished_at"],
+            unsure_since=row["unsure_since"],
         )
 
 
@@ -227,12 +229,14 @@ class JobStore:
         return int(value)
 
     async def recover_sending(self, running: Sequence[int] = ()) -> int:
-        """Put rows a crash left in 'sending' back to pending; they retry with their old nonce. Only
-        our guilds' rows (another process's rows in 'sending' are its own business), and not the
-        ones this process is sending right now (`running`)."""
+        """Put rows a crash left in 'sending' back to pending; they retry with their old nonce, and
+        the send they were in the middle of may have reached Discord (`unsure_since`). Only our
+        guilds' rows (another process's rows in 'sending' are its own business), and not the ones
+        this process is sending right now (`running`)."""
         keep = f" AND id NOT IN ({','.join('?' for _ in running)})" if running else ""
         return await self.db.execute(
-            f"UPDATE scheduled_jobs SET state = 'pending' WHERE state = 'sending'{self._mine}{keep}",
+            "UPDATE scheduled_jobs SET state = 'pending', unsure_since = COALESCE(unsure_since, claimed_at)"
+            f" WHERE state = 'sending'{self._mine}{keep}",
             tuple(running),
         )
 
@@ -325,10 +329,16 @@ class JobStore:
         )
         return changed == 1
 
-    async def retry_later(self, job_id: int, run_at: int, reason: str) -> bool:
-        """Return a claimed job to pending, to run again at `run_at`."""
+    async def retry_later(self, job_id: int, run_at: int, reason: str, *, unsure: bool = False) -> bool:
+        """Return a claimed job to pending, to run again at `run_at`. `unsure`: this attempt may have
+        reached Discord (a 5xx, a timeout), so its start is kept as `unsure_since` unless an earlier
+        unsure attempt already is."""
         changed = await self.db.execute(
-            "UPDATE scheduled_jobs SET state = 'pending', run_at = ?, reason = ? WHERE id = ? AND state = 'sending'",
-            (run_at, reason, job_id),
+            """
+            UPDATE scheduled_jobs SET state = 'pending', run_at = ?, reason = ?,
+                unsure_since = CASE WHEN ? = 1 THEN COALESCE(unsure_since, claimed_at) ELSE unsure_since END
+            WHERE id = ? AND state = 'sending'
+            """,
+            (run_at, reason, int(unsure), job_id),
         )
         return changed == 1

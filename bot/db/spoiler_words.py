@@ -32,8 +32,11 @@ class SpoilerWordStore:
         self.guilds = guilds
 
     async def add_word(self, guild_id: int, code: EpisodeCode, word: str, created_by: int) -> bool:
-        """Add a spoiler word for an episode; False when that episode already has it (any case)."""
+        """Add a spoiler word for an episode; False when that episode already has it (any case,
+        accents, invisible characters or look-alike letters)."""
         async with self.guilds.writing(guild_id) as conn:
+            if await self._same_words(conn, guild_id, code, word):
+                return False
             added = await conn.execute(
                 """
                 INSERT INTO spoiler_words (guild_id, season, number, word, word_key, created_by, created_at)
@@ -45,12 +48,26 @@ class SpoilerWordStore:
             return added > 0
 
     async def remove_word(self, guild_id: int, code: EpisodeCode, word: str) -> bool:
-        """Remove a spoiler word (matched case- and accent-insensitively); False when it was not there."""
-        removed = await self.db.execute(
-            "DELETE FROM spoiler_words WHERE guild_id = ? AND season = ? AND number = ? AND word_key = ?",
-            (guild_id, code.season, code.episode, fold(word)),
+        """Remove a spoiler word (matched as fold() reads it); False when it was not there."""
+        async with self.db.transaction() as conn:
+            same = await self._same_words(conn, guild_id, code, word)
+            for stored in same:
+                await conn.execute(
+                    "DELETE FROM spoiler_words WHERE guild_id = ? AND season = ? AND number = ? AND word = ?",
+                    (guild_id, code.season, code.episode, stored),
+                )
+            return bool(same)
+
+    @staticmethod
+    async def _same_words(conn: Database, guild_id: int, code: EpisodeCode, word: str) -> list[str]:
+        """The episode's stored words that fold like `word`. Compared here rather than by the stored
+        word_key, which holds fold() as it was when the word was added (fold has grown since)."""
+        rows = await conn.fetchall(
+            "SELECT word FROM spoiler_words WHERE guild_id = ? AND season = ? AND number = ?",
+            (guild_id, code.season, code.episode),
         )
-        return removed > 0
+        key = fold(word)
+        return [row["word"] for row in rows if fold(row["word"]) == key]
 
     async def words(self, guild_id: int, code: EpisodeCode | None = None) -> list[SpoilerWord]:
         """Spoiler words in episode order, then alphabetically: one episode's, or all of them."""

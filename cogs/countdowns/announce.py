@@ -10,7 +10,8 @@ import discord
 
 from bot.checks import ANNOUNCE_PERMISSIONS, missing_permissions
 from bot.db.jobs import Job
-from bot.scheduler import JobFailed, JobRetry, JobSkipped, describe_http_error
+from bot.notices import tell_moderators
+from bot.scheduler import JobFailed, JobRetry, JobSkipped, describe_http_error, send_once
 
 from . import render
 from .rules import milestone_label
@@ -91,16 +92,23 @@ class Announcer:
             now=self.bot.scheduler.clock.now(),
             episode_title=episode.title if episode else None,
         )
+        if offset == 0 and countdown.code is not None:
+            # The release links to its discussion thread, opened now if it isn't yet (bot/discussions.py).
+            thread_id = await self.bot.discussions.thread_for(guild, countdown.code)
+            if thread_id is not None:
+                embed.description = f"{embed.description}\n\N{SPEECH BALLOON} Talk about it in <#{thread_id}>"
         mentions = discord.AllowedMentions(
             everyone=False, users=False, roles=[role] if role is not None else False, replied_user=False
         )
         try:
-            message = await channel.send(
-                content,
+            message = await send_once(
+                job,
+                channel,
+                now=self.bot.scheduler.clock.now(),
+                content=content,
                 embed=embed,
                 view=notify_view(countdown.id) if role is not None else discord.utils.MISSING,
                 allowed_mentions=mentions,
-                nonce=job.nonce,
             )
         except (discord.Forbidden, discord.NotFound) as exc:
             reason = describe_http_error(exc)
@@ -126,25 +134,8 @@ class Announcer:
         )
         if not await self.store.note_failure(countdown.id, channel_id, reason, now):
             return  # the moderators were told already
-        settings = await self.bot.guild_store.get(guild.id)
-        target = guild.get_channel(settings.announce_channel_id) if settings.announce_channel_id else None
-        if (
-            isinstance(target, discord.TextChannel)
-            and target.id != channel_id
-            and not missing_permissions(target.permissions_for(guild.me), ANNOUNCE_PERMISSIONS)
-        ):
-            try:
-                await target.send(render.failure_notice(countdown, channel_id, reason, hint))
-            except discord.HTTPException as exc:
-                log.warning(
-                    "could not tell the moderators of guild %s in #%s: %s", guild.id, target.name, exc
-                )
-            else:
-                return
-        log.warning(
-            "moderators of guild %s could not be told in Discord: %s",
-            guild.id,
-            render.failure_notice(countdown, channel_id, reason, hint),
+        await tell_moderators(
+            self.bot, guild, render.failure_notice(countdown, channel_id, reason, hint), not_in=channel_id
         )
 
 

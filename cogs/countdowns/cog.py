@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -15,9 +17,11 @@ from discord.ext import commands
 
 from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can, ensure_moderator, moderator_only
 from bot.config_registry import ConfigSection
+from bot.embeds import DESCRIPTION_MAX, fit_lines, fit_text, pack_embeds
 from bot.episodes import EpisodeCode
 from bot.errors import UserError
 from bot.lookup import find_by_ref
+from bot.roles import ensure_label_role
 from bot.spoilers import ensure_title_safe
 from bot.text import clean_title, escape
 from bot.timeparse import When, Zone, describe, zone_label
@@ -25,9 +29,9 @@ from bot.transformers import WhenTransformer, server_zone
 
 from . import render
 from .announce import Announcer
-from .events import EventMirror
+from .events import DESCRIPTION, EventMirror
 from .packs import PACKS_DIR, Pack, find_pack, list_packs, load_pack
-from .roles import default_role_name, make_ping_role, ping_role_warnings, refuse_ping_role
+from .roles import default_role_name, make_ping_role, ping_role_warnings
 from .rules import (
     CADENCES,
     DEFAULT_MILESTONES,
@@ -95,6 +99,7 @@ class Countdowns(
         self.events = EventMirror(self.store)
         self.announcer = Announcer(bot, self.store)
         self.packs_dir = PACKS_DIR
+        self._serial: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -109,6 +114,13 @@ class Countdowns(
 
     def now(self) -> float:
         return self.bot.scheduler.clock.now()
+
+    def serial(self, guild_id: int) -> asyncio.Lock:
+        """Held while a server's countdowns are created, edited or deleted together with their Discord
+        events, so a delete never runs while the same countdown's event is being made or moved (which
+        left orphaned events, or recreated one for a deleted countdown). A server belongs to one
+        process (its shard's), so an in-process lock is enough."""
+        return self._serial[guild_id]
 
     # ==========================================================================================
     # shared steps
@@ -163,13 +175,16 @@ class Countdowns(
         role: discord.Role | None,
         make_role: bool,
         *,
+        moderator: discord.Member | discord.User,
         name_base: str,
         channel: discord.TextChannel,
         notes: list[str],
     ) -> discord.Role | None:
         """The role to ping (given, made, or none), with notes on what won't work yet."""
         if role is None and make_role:
-            role, created = await make_ping_role(guild, default_role_name(name_base), example=EX_ROLE)
+            role, created = await make_ping_role(
+                self.bot, guild, default_role_name(name_base), moderator=moderator, example=EX_ROLE
+            )
             notes.append(
                 f"{'Created' if created else 'Reusing'} the ping role {role.mention}; members get it with **Notify me**."
             )
@@ -177,13 +192,14 @@ class Countdowns(
             notes.extend(ping_role_warnings(role, channel))
         return role
 
-    @staticmethod
-    def check_role_options(role: discord.Role | None, make_role: bool) -> None:
+    async def check_role_options(
+        self, interaction: Interaction, role: discord.Role | None, make_role: bool, *, example: str = EX_ROLE
+    ) -> None:
         """Refuse a bad ping role before anything is deferred or created."""
         if role is not None and make_role:
-            raise UserError("Pick a `role` or set `make_role`, not both.", example=EX_ROLE)
+            raise UserError("Pick a `role` or set `make_role`, not both.", example=example)
         if role is not None:
-            refuse_ping_role(role, example=EX_ROLE)
+            await ensure_label_role(self.bot, role, moderator=interaction.user, example=example)
 
     async def schedule(self, countdown: Countdown, now: float) -> Scheduled:
         """Make the scheduler's jobs match the countdown: pending ones are re-timed, ones that no
@@ -209,7 +225,7 @@ class Countdowns(
 
     @staticmethod
     def event_description(countdown: Countdown) -> str:
-        return f"Cliffhanger countdown #{countdown.id}. Press Notify me on its announcement to be pinged when it's out."
+        return DESCRIPTION.format(id=countdown.id)
 
     def schedule_notes(self, report: Scheduled) -> list[str]:
         notes = []
@@ -352,35 +368,43 @@ class Countdowns(
         target = await self.target_channel(
             guild, channel, example=f"/countdown create title:{clean} when:in 3 days"
         )
-        self.check_role_options(role, make_role)
+        await self.check_role_options(interaction, role, make_role)
         await interaction.response.defer(ephemeral=True, thinking=True)
         notes: list[str] = [f"Read as {describe(when.at, when.zone)}."]
         settings = await self.bot.guild_store.get(guild.id)
         ping = await self.ping_role(
-            guild, role, make_role, name_base=settings.show_name or clean, channel=target, notes=notes
-        )
-        now = self.now()
-        async with self.bot.db.transaction(immediate=True):
-            countdown = await self.store.create(
-                NewCountdown(
-                    guild_id=guild.id,
-                    title=clean,
-                    release_at=when.at,
-                    created_by=interaction.user.id,
-                    channel_id=channel.id if channel is not None else None,
-                    role_id=ping.id if ping is not None else None,
-                    milestones=offsets,
-                ),
-                int(now),
-            )
-            report = await self.schedule(countdown, now)
-        countdown, event_note = await self.events.create(
             guild,
-            countdown,
-            location=self.event_location(guild, countdown),
-            description=self.event_description(countdown),
-            now=now,
+            role,
+            make_role,
+            moderator=interaction.user,
+            name_base=settings.show_name or clean,
+            channel=target,
+            notes=notes,
         )
+        async with self.serial(guild.id):
+            now = self.now()
+            async with self.bot.db.transaction(immediate=True):
+                countdown = await self.store.create(
+                    NewCountdown(
+                        guild_id=guild.id,
+                        title=clean,
+                        release_at=when.at,
+                        created_by=interaction.user.id,
+                        channel_id=channel.id if channel is not None else None,
+                        role_id=ping.id if ping is not None else None,
+                        milestones=offsets,
+                    ),
+                    int(now),
+                )
+                report = await self.schedule(countdown, now)
+            countdown, event_note = await self.events.create(
+                guild,
+                countdown,
+                location=self.event_location(guild, countdown),
+                description=self.event_description(countdown),
+                now=now,
+            )
+            await self.events.sweep(guild)
         notes += self.schedule_notes(report)
         if event_note:
             notes.append(event_note)
@@ -458,7 +482,12 @@ class Countdowns(
             target = await self.target_channel(guild, channel, example=example)
             changes["channel_id"] = channel.id
         if role is not None:
-            refuse_ping_role(role, example=f"/countdown edit countdown:{current.id} role:@Severance pings")
+            await ensure_label_role(
+                self.bot,
+                role,
+                moderator=interaction.user,
+                example=f"/countdown edit countdown:{current.id} role:@Severance pings",
+            )
             target = target or await self._current_channel(guild, current)
             notes.extend(ping_role_warnings(role, target))
             changes["role_id"] = role.id
@@ -470,25 +499,27 @@ class Countdowns(
                 example=example,
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        now = self.now()
-        async with self.bot.db.transaction(immediate=True):
-            updated = await self.store.update(guild.id, current.id, int(now), **changes)
-            if updated is None:
-                raise UserError("That countdown was deleted meanwhile.", example=EX_SHOW)
-            report = await self.schedule(updated, now)
-            if updated.code is not None and "release_at" in changes:
-                await self.bot.episodes.upsert(guild.id, [(updated.code, None, updated.release_at)])
-            if "channel_id" in changes:
-                await self.store.clear_failures(updated.id)
-        if {"title", "release_at", "channel_id"} & changes.keys():
-            updated, event_note = await self.events.update(
-                guild,
-                updated,
-                location=self.event_location(guild, updated),
-                description=self.event_description(updated),
-                now=now,
-            )
-            notes.append(event_note or "")
+        async with self.serial(guild.id):
+            now = self.now()
+            async with self.bot.db.transaction(immediate=True):
+                updated = await self.store.update(guild.id, current.id, int(now), **changes)
+                if updated is None:
+                    raise UserError("That countdown was deleted meanwhile.", example=EX_SHOW)
+                report = await self.schedule(updated, now)
+                if updated.code is not None and "release_at" in changes:
+                    await self.bot.episodes.upsert(guild.id, [(updated.code, None, updated.release_at)])
+                if "channel_id" in changes:
+                    await self.store.clear_failures(updated.id)
+            if {"title", "release_at", "channel_id"} & changes.keys():
+                updated, event_note = await self.events.update(
+                    guild,
+                    updated,
+                    location=self.event_location(guild, updated),
+                    description=self.event_description(updated),
+                    now=now,
+                )
+                notes.append(event_note or "")
+            await self.events.sweep(guild)
         notes += self.schedule_notes(report)
         changed = ", ".join(
             {
@@ -522,7 +553,7 @@ class Countdowns(
     @moderator_only()
     async def delete(self, interaction: Interaction, countdown: app_commands.Range[str, 1, 100]) -> None:
         found = await self.resolve(interaction, countdown)
-        view = ConfirmDelete(found, interaction.user.id, self._confirmed_delete)
+        view = ConfirmDelete(found, interaction.user.id, self._confirmed_delete, self.store)
         await interaction.response.send_message(
             f"Delete **{escape(found.title)}** (#{found.id}, <t:{found.release_at}:F>)? Its pending "
             "announcements are cancelled and its Discord event removed; messages already posted stay.",
@@ -535,15 +566,20 @@ class Countdowns(
         await ensure_moderator(interaction)
         guild = interaction.guild
         assert guild is not None  # noqa: S101 - guild_only
-        async with self.bot.db.transaction(immediate=True):
-            current = await self.store.get(guild.id, countdown.id)
-            if current is None:
-                return f"**{escape(countdown.title)}** was already deleted."
-            cancelled = await self.bot.scheduler.cancel(
-                guild.id, JOB_KIND, key_prefix(current.id), f"the countdown was deleted by {interaction.user}"
-            )
-            await self.store.delete(guild.id, current.id)
-        notes = [await self.events.delete(guild, current)]
+        async with self.serial(guild.id):
+            async with self.bot.db.transaction(immediate=True):
+                current = await self.store.get(guild.id, countdown.id)
+                if current is None:
+                    return f"**{escape(countdown.title)}** was already deleted."
+                cancelled = await self.bot.scheduler.cancel(
+                    guild.id,
+                    JOB_KIND,
+                    key_prefix(current.id),
+                    f"the countdown was deleted by {interaction.user}",
+                )
+                await self.store.delete(guild.id, current.id)
+            notes = [await self.events.delete(guild, current)]
+            await self.events.sweep(guild)
         if current.code is not None:
             notes.append(f"{current.code} stays in the episode schedule (spoilers and theories use it).")
         log.info("guild %s: countdown %s deleted by %s", guild.id, current.id, interaction.user.id)
@@ -599,7 +635,7 @@ class Countdowns(
         example = f"/countdown season season:{season} first:jan 16 9pm episodes:{episodes}"
         offsets = parse_milestones(milestones, example=f"{example} milestones:1d,1h") if milestones else None
         target = await self.target_channel(guild, channel, example=example)
-        self.check_role_options(role, make_role)
+        await self.check_role_options(interaction, role, make_role)
         wall = first.wall or dt.datetime.fromtimestamp(first.at, dt.UTC).astimezone(first.zone).replace(
             tzinfo=None
         )
@@ -612,6 +648,7 @@ class Countdowns(
             guild,
             role,
             make_role,
+            moderator=interaction.user,
             name_base=settings.show_name or f"Season {season}",
             channel=target,
             notes=notes,
@@ -659,7 +696,7 @@ class Countdowns(
             seasons = (chosen,)
         offsets = parse_milestones(milestones, example=f"{example} milestones:1d,1h") if milestones else None
         target = await self.target_channel(guild, channel, example=example)
-        self.check_role_options(role, make_role)
+        await self.check_role_options(interaction, role, make_role)
         await interaction.response.defer(ephemeral=True, thinking=True)
         notes: list[str] = []
         settings = await self.bot.guild_store.get(guild.id)
@@ -669,7 +706,13 @@ class Countdowns(
                 f"This server now follows **{escape(loaded.show)}** (change it with `/config show-name`)."
             )
         ping = await self.ping_role(
-            guild, role, make_role, name_base=loaded.show, channel=target, notes=notes
+            guild,
+            role,
+            make_role,
+            moderator=interaction.user,
+            name_base=loaded.show,
+            channel=target,
+            notes=notes,
         )
         texts: list[str] = []
         embeds: list[discord.Embed] = []
@@ -691,15 +734,29 @@ class Countdowns(
             embeds.append(summary.embed)
             notes.extend(summary.all_notes())
         source = f"\nSource: {escape(loaded.source)}" if loaded.source else ""
-        await interaction.followup.send(
+        text = fit_text(
             f"\N{WHITE HEAVY CHECK MARK} Imported **{escape(loaded.show)}** from `{loaded.slug}`: "
             + "; ".join(texts)
-            + f".{_bullets(notes)}{source}"[:1900],
-            embeds=embeds[:10],
-            ephemeral=True,
+            + f".{_bullets(notes)}{source}"
         )
+        # A long show's seasons don't fit one message's 6,000 characters of embeds: one message per group.
+        groups = pack_embeds(embeds)
+        await interaction.followup.send(text, embeds=groups[0], ephemeral=True)
+        for group in groups[1:]:
+            await interaction.followup.send(embeds=group, ephemeral=True)
 
     async def add_episodes(
+        self, interaction: Interaction, plans: list[EpisodePlan], **options: Any
+    ) -> EpisodeSummary:
+        """`_add_episodes` with the server's countdowns held still (see `serial`)."""
+        guild = interaction.guild
+        assert guild is not None  # noqa: S101 - guild_only
+        async with self.serial(guild.id):
+            summary = await self._add_episodes(interaction, plans, **options)
+            await self.events.sweep(guild)
+        return summary
+
+    async def _add_episodes(
         self,
         interaction: Interaction,
         plans: list[EpisodePlan],
@@ -724,6 +781,7 @@ class Countdowns(
         now = self.now()
         outcome: dict[EpisodeCode, str] = {}
         created: list[Countdown] = []
+        without_event: list[Countdown] = []  # left without one earlier (the server's events were full)
         moved: list[Countdown] = []
         async with self.bot.db.transaction(immediate=True):
             await self.bot.episodes.upsert(guild.id, [(p.code, p.title, p.air_at) for p in plans])
@@ -754,6 +812,8 @@ class Countdowns(
                 changes = _episode_changes(existing, plan, channel, role, offsets)
                 if not changes:
                     outcome[plan.code] = "unchanged"
+                    if existing.event_id is None:
+                        without_event.append(existing)
                     continue
                 updated = await self.store.update(guild.id, existing.id, int(now), **changes)
                 if updated is not None:
@@ -761,16 +821,14 @@ class Countdowns(
                     if "release_at" in changes:
                         moved.append(updated)
                 outcome[plan.code] = "moved" if "release_at" in changes else "updated"
-        notes: list[str] = []
-        for countdown in created:
-            _, note = await self.events.create(
-                guild,
-                countdown,
-                location=self.event_location(guild, countdown, network),
-                description=self.event_description(countdown),
-                now=now,
-            )
-            notes.append(note or "")
+        notes = await self.events.create_many(
+            guild,
+            created + without_event,
+            location=lambda countdown: self.event_location(guild, countdown, network),
+            description=self.event_description,
+            now=now,
+            again=f"/countdown {interaction.command.name if interaction.command else 'season'}",
+        )
         for countdown in moved:
             _, note = await self.events.update(
                 guild,
@@ -800,7 +858,7 @@ class Countdowns(
                 f"\N{WARNING SIGN} #{failure.countdown_id} **{escape(failure.title)}** can't post in {where}: "
                 f"{escape(failure.reason)}"
             )
-        return [("Countdowns", "\n".join(lines)[:1024])]
+        return [("Countdowns", "\n".join(lines))]  # /config show fits it (bot.embeds)
 
     # ==========================================================================================
     # autocomplete
@@ -924,7 +982,9 @@ class EpisodeSummary:
             for p in self.plans
         ]
         embed = discord.Embed(
-            title=f"Season {self.season}", description="\n".join(lines)[:4000], colour=render.UPCOMING_COLOUR
+            title=f"Season {self.season}",
+            description=fit_lines(lines, DESCRIPTION_MAX),
+            colour=render.UPCOMING_COLOUR,
         )
         note = self.wall_clock_note()
         if note:
@@ -954,4 +1014,4 @@ class EpisodeSummary:
 
     def text(self, extra: list[str]) -> str:
         body = f"{self.headline[:1].upper()}{self.headline[1:]}.{_bullets([*extra, *self.all_notes()])}"
-        return f"\N{WHITE HEAVY CHECK MARK} {body}"[:2000]
+        return fit_text(f"\N{WHITE HEAVY CHECK MARK} {body}")

@@ -1,62 +1,22 @@
-"""Ping roles: which roles may be handed out by a "Notify me" button, and making one."""
+"""Ping roles: what will not work yet with a role, and making one. Which roles may be handed out at
+all is bot/roles.py's one check."""
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import discord
 
-from bot.checks import permission_label
-from bot.errors import BotMissingPermissions, UserError
+from bot.errors import BotMissingPermissions
+from bot.roles import ensure_label_role
 
-__all__ = [
-    "RISKY_PERMISSIONS",
-    "make_ping_role",
-    "ping_role_warnings",
-    "refuse_ping_role",
-    "risky_permissions",
-]
+if TYPE_CHECKING:
+    from bot.core import Cliffhanger
+
+__all__ = ["make_ping_role", "ping_role_warnings"]
 
 log = logging.getLogger(__name__)
-
-# A "Notify me" button gives its role to anyone who presses it, so the role must not carry power.
-RISKY_PERMISSIONS = discord.Permissions.elevated() | discord.Permissions(
-    mention_everyone=True,
-    manage_events=True,
-    manage_nicknames=True,
-    view_audit_log=True,
-    move_members=True,
-    mute_members=True,
-    deafen_members=True,
-)
-
-
-def risky_permissions(role: discord.Role) -> list[str]:
-    """Discord's names for the powers a role would hand to anyone who presses Notify me."""
-    return [permission_label(flag) for flag, on in role.permissions & RISKY_PERMISSIONS if on]
-
-
-def refuse_ping_role(role: discord.Role, *, example: str) -> None:
-    """Raise a UserError for a role that must never be a ping role."""
-    if role.is_default():
-        raise UserError(
-            "@everyone can't be a ping role: the point of a ping role is that members opt in. "
-            "Pick or make a role such as @Severance pings (or use `make_role:True`).",
-            example=example,
-        )
-    if role.managed:
-        raise UserError(
-            f"{role.mention} belongs to a bot or integration, so it can't be given to members.",
-            example=example,
-        )
-    risky = risky_permissions(role)
-    if risky:
-        raise UserError(
-            f"{role.mention} carries {', '.join(risky[:4])}{' and more' if len(risky) > 4 else ''}. "
-            "Its **Notify me** button would hand that to anyone who presses it, so pick a role without "
-            "permissions (or use `make_role:True`).",
-            example=example,
-        )
 
 
 def ping_role_warnings(role: discord.Role, channel: discord.abc.GuildChannel | None) -> list[str]:
@@ -74,11 +34,6 @@ def ping_role_warnings(role: discord.Role, channel: discord.abc.GuildChannel | N
         warnings.append(
             "\N{WARNING SIGN} I'm missing **Manage Roles**, so **Notify me** can't hand the role out yet."
         )
-    elif role >= me.top_role:
-        warnings.append(
-            f"\N{WARNING SIGN} {role.mention} is above my highest role, so **Notify me** can't hand it out. "
-            "Drag my role above it in Server Settings > Roles."
-        )
     return warnings
 
 
@@ -86,21 +41,27 @@ def default_role_name(base: str) -> str:
     return f"{base[:94]} pings"
 
 
-async def make_ping_role(guild: discord.Guild, name: str, *, example: str) -> tuple[discord.Role, bool]:
-    """Reuse a safe role with this name, or create a mentionable role that grants nothing extra.
-
-    Returns the role and whether it was created.
-    """
+async def make_ping_role(
+    bot: Cliffhanger,
+    guild: discord.Guild,
+    name: str,
+    *,
+    moderator: discord.Member | discord.User,
+    example: str,
+) -> tuple[discord.Role, bool]:
+    """Reuse a role with this name that the bot may hand out, or create a mentionable one that carries
+    no permission at all. Returns the role and whether it was created."""
     existing = discord.utils.get(guild.roles, name=name)
     if existing is not None:
-        refuse_ping_role(existing, example=example)
+        await ensure_label_role(bot, existing, moderator=moderator, example=example)
         return existing, False
     if not guild.me.guild_permissions.manage_roles:
         raise BotMissingPermissions("this server", ["Manage Roles"], example=example)
     try:
-        # No `permissions`: Discord then copies @everyone's, so the role grants nothing extra.
+        # No permissions at all: left out, Discord would copy @everyone's, whatever they are.
         role = await guild.create_role(
             name=name,
+            permissions=discord.Permissions.none(),
             mentionable=True,
             reason="Cliffhanger: a ping role members opt into with Notify me",
         )

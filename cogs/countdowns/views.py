@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.errors import BotMissingPermissions, UserError, report_error
+from bot.checks import ensure_moderator
+from bot.errors import UserError, report_error
+from bot.lookup import row_id
+from bot.roles import change_roles
 from bot.text import escape
 from bot.ui import Pager, ReportingView
 
 from . import render
-from .roles import risky_permissions
 from .store import Countdown, CountdownStore, Which
 
 if TYPE_CHECKING:
@@ -53,7 +55,7 @@ class NotifyButton(
         match: re.Match[str],
         /,
     ) -> NotifyButton:
-        return cls(int(match["id"]))
+        return cls(row_id(match["id"]))
 
     async def callback(self, interaction: discord.Interaction[Cliffhanger]) -> None:  # type: ignore[override]
         # discord.py only logs DynamicItem errors, so report them to the member here.
@@ -90,36 +92,22 @@ async def toggle_ping_role(interaction: discord.Interaction[Cliffhanger], countd
         raise UserError(
             "The ping role of this countdown was deleted. A moderator can set a new one:", example=edit
         )
-    if role.is_default() or role.managed or risky_permissions(role):
-        raise UserError(
-            f"I won't hand out {role.mention} from a button: it carries permissions (or belongs to a bot), and "
-            "anyone can press **Notify me**. A moderator can pick a plain ping role:",
-            example=edit,
-        )
-    me = guild.me
-    if not me.guild_permissions.manage_roles:
-        raise BotMissingPermissions("this server", ["Manage Roles"])
-    if role >= me.top_role:
-        raise UserError(
-            f"I can't hand out {role.mention}: it is above my highest role. A moderator can drag my role "
-            "above it in Server Settings > Roles."
-        )
     title = escape(countdown.title)
-    try:
-        if member.get_role(role.id) is not None:
-            await member.remove_roles(role, reason=f"Notify me turned off (countdown #{countdown.id})")
-            text = f"\N{BELL WITH CANCELLATION STROKE} You won't be pinged for **{title}** any more."
-        else:
-            await member.add_roles(role, reason=f"Notify me (countdown #{countdown.id})")
-            text = (
-                f"\N{BELL} You'll be pinged as {role.mention} when **{title}** gets close and when it's out. "
-                "Press **Notify me** again to stop."
-            )
-    except discord.Forbidden:
-        raise UserError(
-            f"Discord wouldn't let me change your roles ({role.mention}). A moderator should check that my role "
-            "has Manage Roles and sits above it."
-        ) from None
+    if member.get_role(role.id) is not None:
+        problem = await change_roles(
+            client, member, remove=[role], reason=f"Notify me turned off (countdown #{countdown.id})"
+        )
+        text = f"\N{BELL WITH CANCELLATION STROKE} You won't be pinged for **{title}** any more."
+    else:
+        problem = await change_roles(
+            client, member, add=[role], reason=f"Notify me (countdown #{countdown.id})"
+        )
+        text = (
+            f"\N{BELL} You'll be pinged as {role.mention} when **{title}** gets close and when it's out. "
+            "Press **Notify me** again to stop."
+        )
+    if problem is not None:
+        raise UserError(problem)
     await interaction.response.send_message(text, ephemeral=True)
 
 
@@ -143,22 +131,31 @@ class ListPager(Pager):
 
 
 class ConfirmDelete(ReportingView):
-    """Asks before deleting a countdown; only the moderator who asked can answer."""
+    """Asks before deleting a countdown; only the moderator who asked can answer, while they still
+    are one and the countdown is still there."""
+
+    kind = "confirm"
 
     def __init__(
         self,
         countdown: Countdown,
         owner_id: int,
         on_confirm: Callable[[discord.Interaction[Any], Countdown], Awaitable[str]],
+        store: CountdownStore,
     ) -> None:
         super().__init__(timeout=120)
         self.countdown = countdown
         self.owner_id = owner_id
         self.on_confirm = on_confirm
+        self.store = store
         self.origin: discord.Interaction[Any] | None = None
 
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        return interaction.user.id == self.owner_id
+    async def recheck(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.user.id != self.owner_id:
+            raise UserError("Only the moderator who asked can answer this.")
+        await ensure_moderator(interaction)
+        if await self.store.get(self.countdown.guild_id, self.countdown.id) is None:
+            raise UserError(f"**{escape(self.countdown.title)}** was already deleted; nothing to do.")
 
     @discord.ui.button(label="Delete", emoji="\N{WASTEBASKET}", style=discord.ButtonStyle.danger)
     async def confirm(

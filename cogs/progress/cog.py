@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.episode_options import episode_choices, read_episode
 from bot.episodes import EpisodeCode
 from bot.errors import UserError
+from bot.roles import change_roles
 from bot.spoilers import member_progress
 
 from .rules import roles_for_progress
@@ -39,11 +40,13 @@ class Progress(
         self.bot = bot
         super().__init__()
 
-    async def sync_roles(self, member: discord.Member, progress: EpisodeCode | None) -> str:
-        """Give and take "watched up to" roles to match progress; a note when something failed."""
+    async def role_changes(
+        self, member: discord.Member, progress: EpisodeCode | None
+    ) -> tuple[list[discord.Role], list[discord.Role]]:
+        """The "watched up to" roles to give and to take so the member's roles match their progress."""
         mapped = await self.bot.progress.roles(member.guild.id)
         if not mapped:
-            return ""
+            return [], []
         keep, drop = roles_for_progress(mapped, progress)
         add = [
             r
@@ -53,15 +56,31 @@ class Progress(
         remove = [
             r for r in (member.guild.get_role(i) for i in drop) if r is not None and member.get_role(r.id)
         ]
-        try:
-            if add:
-                await member.add_roles(*add, reason="watch progress")
-            if remove:
-                await member.remove_roles(*remove, reason="watch progress")
-        except discord.HTTPException as exc:
-            log.warning("progress role sync failed in %s: %s", member.guild.id, exc)
-            return "\n\N{WARNING SIGN} I couldn't update your progress roles; a moderator should check my Manage Roles permission."
-        return ""
+        return add, remove
+
+    async def answer(self, interaction: Interaction, progress: EpisodeCode | None, text: str) -> None:
+        """Reply, and give or take roles. Each role is a request of its own (one per role, never a
+        rewrite of the member's whole role list), so with roles to change the reply is deferred first:
+        a dozen round trips would miss Discord's 3 seconds."""
+        member = interaction.user
+        add, remove = (
+            await self.role_changes(member, progress) if isinstance(member, discord.Member) else ([], [])
+        )
+        if not (add or remove):
+            await interaction.response.send_message(text, ephemeral=True)
+            return
+        assert isinstance(member, discord.Member)  # noqa: S101 - roles only come for members
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        note = await self.sync_roles(member, add, remove)
+        await interaction.followup.send(text + note, ephemeral=True)
+
+    async def sync_roles(
+        self, member: discord.Member, add: list[discord.Role], remove: list[discord.Role]
+    ) -> str:
+        """Give and take the roles (each checked again at the moment of granting); a note when
+        something was refused or failed."""
+        problem = await change_roles(self.bot, member, add=add, remove=remove, reason="watch progress")
+        return f"\n\N{WARNING SIGN} Your progress roles: {problem}" if problem else ""
 
     # -- /progress ---------------------------------------------------------------------------------
     @app_commands.command(name="set", description="Record the last episode you've watched")
@@ -70,15 +89,11 @@ class Progress(
         assert interaction.guild_id is not None  # noqa: S101 - guild_only
         code = await read_episode(self.bot, interaction.guild_id, episode, example=EX_PROGRESS)
         await self.bot.progress.set(interaction.guild_id, interaction.user.id, code)
-        note = (
-            await self.sync_roles(interaction.user, code)
-            if isinstance(interaction.user, discord.Member)
-            else ""
-        )
-        await interaction.response.send_message(
+        await self.answer(
+            interaction,
+            code,
             f"\N{WHITE HEAVY CHECK MARK} Your progress is **{code}**. Recaps and theories about later episodes are "
-            "hidden from you until you move it on." + note,
-            ephemeral=True,
+            "hidden from you until you move it on.",
         )
 
     @app_commands.command(name="show", description="Show how far you've said you've watched")
@@ -103,14 +118,8 @@ class Progress(
                 "You haven't set your progress, so there is nothing to clear.",
                 example=EX_PROGRESS.replace("{code}", "S2E3"),
             )
-        note = (
-            await self.sync_roles(interaction.user, None)
-            if isinstance(interaction.user, discord.Member)
-            else ""
-        )
-        await interaction.response.send_message(
-            "\N{WHITE HEAVY CHECK MARK} Progress cleared: nothing is hidden from you now." + note,
-            ephemeral=True,
+        await self.answer(
+            interaction, None, "\N{WHITE HEAVY CHECK MARK} Progress cleared: nothing is hidden from you now."
         )
 
     @set_.autocomplete("episode")

@@ -1,5 +1,6 @@
-"""/recap: episode recaps posted behind spoiler tags, read privately, hidden past a member's progress.
-Discord in and out; the header and thread name in rules.py, SQL in store.py."""
+"""/recap: episode recaps posted as spoiler cards (or behind spoiler tags), read privately, hidden past
+a member's progress. Discord in and out; the messages, header and thread name in rules.py, SQL in
+store.py."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import SPOILER_CHANNEL_PERMISSIONS, ensure_bot_can, is_moderator, missing_permissions
+from bot.embeds import CONTENT_MAX, fit_lines
 from bot.episode_options import episode_choices, read_episode
 from bot.episodes import EpisodeCode, parse_episode
 from bot.errors import BotMissingPermissions, UserError
 from bot.spoilers import Reveal, ensure_title_safe, hidden_notice, is_ahead, member_progress, spoiler_chunks
 from bot.ui import ReportingModal
 
-from .rules import recap_header, recap_thread_name
+from .rules import RecapPost, recap_header, recap_posts, recap_thread_name
 from .store import Recap, RecapStore
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 Interaction = discord.Interaction["Cliffhanger"]
 
 THREAD_PERMISSIONS = discord.Permissions(create_public_threads=True, send_messages_in_threads=True)
+THREAD_LOCKED = 160005  # Discord: "Thread is locked"
 RECAP_LIMIT = 4000
 EX_WRITE = "/recap write episode:{code}"
 EX_READ = "/recap read episode:{code}"
@@ -56,11 +59,29 @@ class RecapModal(ReportingModal):
         )
         self.add_item(self.text)
 
+    async def recheck(self, interaction: Interaction) -> None:
+        """At submit time: an edited recap still exists and the member may still change it; a new one
+        still has a spoiler channel to go to and no other recap of its episode beat it."""
+        if self.target.get("recap") is not None:
+            self.target["recap"] = await self.cog.recap_still_editable(interaction, self.target["recap"])
+        else:
+            await self.cog.recheck_write(interaction, self.code, self.target["channel"])
+
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         if self.target.get("recap") is not None:
             await self.cog.finish_edit(interaction, self.target["recap"], self.text.value)
         else:
             await self.cog.finish_write(interaction, self.code, self.text.value, **self.target)
+
+
+def locked_thread_error(thread: discord.Thread, recap: Recap) -> UserError:
+    parent = f" in <#{thread.parent_id}>" if thread.parent_id else ""
+    return UserError(
+        f"{thread.mention} is locked, and Discord lets me edit messages in a locked thread only with "
+        f"**Manage Threads**, which my role is missing{parent}. Give my role Manage Threads there, or "
+        "unlock the thread, then try again.",
+        example=f"/recap edit episode:{recap.episode}",
+    )
 
 
 @app_commands.guild_only()
@@ -117,6 +138,36 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
             )
         await interaction.response.send_modal(RecapModal(self, code, channel=target, thread=thread))
 
+    async def recheck_write(
+        self, interaction: Interaction, code: EpisodeCode, channel: discord.TextChannel
+    ) -> None:
+        """The write form's re-check at submit time."""
+        assert interaction.guild is not None  # noqa: S101 - guild_only
+        if await self.store.get(interaction.guild.id, code) is not None:
+            raise UserError(
+                f"{code} got a recap while you were writing. Edit it instead:",
+                example=f"/recap edit episode:{code}",
+            )
+        await self.recap_channel(interaction.guild, channel, code)
+
+    async def recap_still_editable(self, interaction: Interaction, recap: Recap) -> Recap:
+        """The edit form's re-check at submit time: the recap as it is now, if it still exists and the
+        member is still its author or a moderator."""
+        assert interaction.guild_id is not None  # noqa: S101 - guild_only
+        current = await self.store.by_id(interaction.guild_id, recap.id)
+        if current is None:
+            raise UserError(
+                f"The recap of {recap.episode} was deleted while you were editing it, so nothing was posted.",
+                example=_example(EX_WRITE, recap.episode),
+            )
+        if current.author_id != interaction.user.id and not await is_moderator(interaction):
+            raise UserError(
+                "Only the recap's author or a moderator can change it, and you no longer are either, so "
+                "nothing was changed.",
+                example=_example(EX_READ, recap.episode),
+            )
+        return current
+
     async def recap_channel(
         self, guild: discord.Guild, channel: discord.TextChannel | None, code: EpisodeCode
     ) -> discord.TextChannel:
@@ -138,16 +189,14 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
             example="/spoilers channel add channel:#spoilers",
         )
 
-    async def post_chunks(self, channel: discord.abc.Messageable, chunks: list[str]) -> list[discord.Message]:
+    async def post_all(
+        self, channel: discord.abc.Messageable, posts: list[RecapPost]
+    ) -> list[discord.Message]:
         """Post a recap's messages in order; if one fails, remove those already posted."""
         posted: list[discord.Message] = []
         try:
-            for chunk in chunks:
-                posted.append(
-                    await channel.send(
-                        chunk, allowed_mentions=discord.AllowedMentions.none(), suppress_embeds=True
-                    )
-                )
+            for post in posts:
+                posted.append(await channel.send(**post.fields(), suppress_embeds=post.view is None))
         except discord.HTTPException:
             for message in posted:
                 try:
@@ -169,9 +218,8 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
         assert interaction.guild is not None  # noqa: S101 - guild_only
         guild = interaction.guild
         settings = await self.bot.guild_store.get(guild.id)
-        chunks = spoiler_chunks(text, header=recap_header(settings.show_label, code))
-        if len(chunks) == 1 and "||" not in chunks[0]:
-            raise UserError("The recap is empty.", example=_example(EX_WRITE, code))
+        fmt = settings.recap_format
+        posts = recap_posts(fmt, settings.show_label, code, text, example=_example(EX_WRITE, code))
         await interaction.response.defer(ephemeral=True, thinking=True)
         where: discord.abc.Messageable = channel
         thread_id: int | None = None
@@ -183,7 +231,7 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
                     reason=f"recap of {code}",
                 )
                 where, thread_id = made, made.id
-            posted = await self.post_chunks(where, chunks)
+            posted = await self.post_all(where, posts)
         except discord.Forbidden as exc:
             need = SPOILER_CHANNEL_PERMISSIONS | (
                 THREAD_PERMISSIONS if thread else discord.Permissions.none()
@@ -207,6 +255,7 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
             thread_id=thread_id,
             message_ids=[m.id for m in posted],
             now=self.now(),
+            post_format=fmt,
         )
         if recap is None:  # someone else's recap of this episode landed while this one was typed
             for message in posted:
@@ -274,18 +323,27 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
             + (" \N{SEE-NO-EVIL MONKEY} past your progress" if is_ahead(progress, r.episode) else "")
             for r in found
         ]
-        text = "\n".join(lines)
-        if len(text) > 1900:
-            text = text[:1900].rsplit("\n", 1)[0] + "\n\N{HORIZONTAL ELLIPSIS}"
-        await interaction.response.send_message(text + "\nRead one with `/recap read`.", ephemeral=True)
+        footer = "\nRead one with `/recap read`."
+        text = fit_lines(lines, CONTENT_MAX - len(footer))
+        await interaction.response.send_message(text + footer, ephemeral=True)
 
     @app_commands.command(
         name="edit", description="Edit a recap (its author or a moderator); the posts update in place"
     )
     @app_commands.describe(episode="The recap's episode, for example S2E3")
     async def edit(self, interaction: Interaction, episode: app_commands.Range[str, 1, 30]) -> None:
+        assert interaction.guild is not None  # noqa: S101 - guild_only
         recap = await self.recap_for(interaction, episode, "/recap edit episode:{code}", manage=True)
+        channel = await self.recap_messages_channel(interaction.guild, recap)
+        if isinstance(channel, discord.Thread):
+            self.ensure_editable(channel, recap)  # before the member types anything
         await interaction.response.send_modal(RecapModal(self, recap.episode, recap=recap))
+
+    @staticmethod
+    def ensure_editable(thread: discord.Thread, recap: Recap) -> None:
+        """Discord refuses edits in a locked thread to anyone without Manage Threads there (160005)."""
+        if thread.locked and not thread.permissions_for(thread.guild.me).manage_threads:
+            raise locked_thread_error(thread, recap)
 
     async def recap_messages_channel(self, guild: discord.Guild, recap: Recap) -> discord.abc.Messageable:
         channel = guild.get_channel_or_thread(recap.channel_id)
@@ -305,30 +363,41 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
         assert interaction.guild is not None  # noqa: S101 - guild_only
         guild = interaction.guild
         settings = await self.bot.guild_store.get(guild.id)
-        chunks = spoiler_chunks(text, header=recap_header(settings.show_label, recap.episode))
+        posts = recap_posts(
+            recap.format,
+            settings.show_label,
+            recap.episode,
+            text,
+            example=f"/recap delete episode:{recap.episode}",
+        )
         await interaction.response.defer(ephemeral=True, thinking=True)
         channel = await self.recap_messages_channel(guild, recap)
+        if isinstance(channel, discord.Thread):
+            self.ensure_editable(channel, recap)
+            if channel.archived:  # a quiet week archived it; its messages can't be edited until reopened
+                await channel.edit(archived=False, reason=f"editing the recap of {recap.episode}")
         ids = list(recap.message_ids)
         kept: list[int] = []
         try:
-            for i, chunk in enumerate(chunks):
+            for i, post in enumerate(posts):
                 if i < len(ids):
                     try:
-                        await channel.get_partial_message(ids[i]).edit(  # type: ignore[attr-defined]
-                            content=chunk, allowed_mentions=discord.AllowedMentions.none()
-                        )
+                        await channel.get_partial_message(ids[i]).edit(**post.fields())  # type: ignore[attr-defined]
                         kept.append(ids[i])
                         continue
                     except discord.NotFound:
                         pass  # removed by hand: post this part anew
-                [new] = await self.post_chunks(channel, [chunk])
+                [new] = await self.post_all(channel, [post])
                 kept.append(new.id)
-        except BaseException:
+        except BaseException as exc:
             # Record what got through, so a retry edits the right messages.
             await self.store.update(recap.id, recap.body, kept + ids[len(kept) :], self.now())
+            if isinstance(exc, discord.HTTPException) and exc.code == THREAD_LOCKED:
+                assert isinstance(channel, discord.Thread)  # noqa: S101 - only threads lock
+                raise locked_thread_error(channel, recap) from exc
             raise
         await self.store.update(recap.id, text, kept, self.now())
-        for extra in ids[len(chunks) :]:  # the recap got shorter
+        for extra in ids[len(posts) :]:  # the recap got shorter
             try:
                 await channel.get_partial_message(extra).delete()  # type: ignore[attr-defined]
             except discord.HTTPException as exc:

@@ -24,6 +24,7 @@ class Recap:
     message_ids: tuple[int, ...]
     created_at: int
     updated_at: int
+    format: str = "tags"  # how it was posted, kept when edited: "cards" or "tags"
 
     @classmethod
     def from_row(cls, row: Row, message_ids: Sequence[int]) -> Recap:
@@ -38,6 +39,7 @@ class Recap:
             message_ids=tuple(message_ids),
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            format=row["format"],
         )
 
 
@@ -88,18 +90,31 @@ class RecapStore:
         thread_id: int | None,
         message_ids: Sequence[int],
         now: int,
+        post_format: str = "tags",
     ) -> Recap | None:
-        """Store a posted recap with its message ids; None when the episode got a recap meanwhile."""
+        """Store a posted recap with its message ids and the format it was posted in; None when the
+        episode got a recap meanwhile."""
         async with self.guilds.writing(guild_id, immediate=True) as conn:
             recap_id = await conn.fetchval(
                 """
                 INSERT INTO recaps (guild_id, season, number, author_id, body, channel_id, thread_id,
-                                    created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    created_at, updated_at, format)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (guild_id, season, number) DO NOTHING
                 RETURNING id
                 """,
-                (guild_id, code.season, code.episode, author_id, body, channel_id, thread_id, now, now),
+                (
+                    guild_id,
+                    code.season,
+                    code.episode,
+                    author_id,
+                    body,
+                    channel_id,
+                    thread_id,
+                    now,
+                    now,
+                    post_format,
+                ),
             )
             if recap_id is None:
                 return None

@@ -39,9 +39,12 @@ class SpoilerGuard:
         if not settings.spoiler_guard:
             return
         channel = message.channel
-        spoiler_channels = await self.bot.spoiler_channels.ids(message.guild.id)
+        # Spoilers are welcome in spoiler channels and discussion threads (and threads in them).
+        allowed = set(await self.bot.spoiler_channels.ids(message.guild.id))
+        if settings.discussion_channel_id is not None:
+            allowed.add(settings.discussion_channel_id)
         parent_id = getattr(channel, "parent_id", None)
-        if channel.id in spoiler_channels or parent_id in spoiler_channels:
+        if channel.id in allowed or parent_id in allowed:
             return
         words = await self.bot.spoiler_words.fresh_words(
             message.guild.id, int(self.bot.scheduler.clock.now()), settings.spoiler_window_seconds

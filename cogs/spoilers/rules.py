@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.errors import UserError
+from bot.text import excerpt
 
 __all__ = ["EX_WINDOW", "MAX_WINDOW", "MIN_WINDOW", "describe_window", "parse_window"]
 
@@ -25,15 +26,14 @@ def parse_window(text: str) -> int:
     parts = _PART.findall(cleaned)
     if not parts or _PART.sub("", cleaned).strip():
         raise UserError(
-            f"I couldn't read `{cleaned[:40].replace('`', '') or '(empty)'}` as a length of time. "
-            "Write it in hours, days or weeks.",
+            f"I couldn't read `{excerpt(cleaned)}` as a length of time. Write it in hours, days or weeks.",
             example=EX_WINDOW,
         )
     total = 0
     for amount, unit in parts:
         if unit not in _UNITS:
             raise UserError(
-                f"`{unit[:20]}` is not a unit I know: use hours, days or weeks.", example=EX_WINDOW
+                f"`{excerpt(unit, 20)}` is not a unit I know: use hours, days or weeks.", example=EX_WINDOW
             )
         total += int(amount) * _UNITS[unit]
     if not MIN_WINDOW <= total <= MAX_WINDOW:

@@ -11,20 +11,24 @@ from discord.ext import commands
 
 from bot.checks import ensure_bot_can, missing_permissions, moderator_only
 from bot.config_registry import ConfigSection
+from bot.db.jobs import Job, NewJob
 from bot.episode_options import episode_choices, read_episode
 from bot.episodes import EpisodeCode
-from bot.errors import BotMissingPermissions, UserError
+from bot.errors import UserError
+from bot.forum_tags import add_forum_tags
 from bot.lookup import find_by_ref
+from bot.scheduler import JobRetry, JobSkipped
 from bot.spoilers import (
     Reveal,
     ensure_title_safe,
     hidden_notice,
     is_ahead,
-    is_fresh,
     member_progress,
+    member_text_chunks,
     spoiler_chunks,
 )
 from bot.text import clean_title, escape
+from bot.transformers import ThreadHome, ThreadHomeTransformer
 
 from . import render
 from .rules import (
@@ -52,6 +56,11 @@ EX_NEW = "/theory new episode:S2E3"
 EX_RESOLVE = "/theory resolve theory:{number} outcome:Confirmed episode:S2E7"
 EX_SHOW = "/theory show theory:{number}"
 ARCHIVED = 50083  # Discord: "Thread is archived"
+OLD_EDITS_CAPPED = 30046  # Discord: "Maximum number of edits to messages older than 1 hour reached"
+# After a 30046, a theory's vote message is left alone this long, then its counts are caught up once
+# (Discord says only "try again later"; it publishes neither the cap nor its window).
+COUNTS_PAUSE = 900
+COUNTS_JOB = "theory-counts"
 
 THREAD_PERMISSIONS = discord.Permissions(
     view_channel=True,
@@ -69,32 +78,11 @@ FORUM_PERMISSIONS = discord.Permissions(
     read_message_history=True,
 )
 STATUS_KEYS: tuple[Status, ...] = ("open", "confirmed", "debunked")
-Destination = discord.TextChannel | discord.ForumChannel
+Destination = ThreadHome
 
 
 def needed_permissions(channel: Destination) -> discord.Permissions:
     return FORUM_PERMISSIONS if isinstance(channel, discord.ForumChannel) else THREAD_PERMISSIONS
-
-
-class DestinationTransformer(app_commands.Transformer):
-    """A text channel or a forum (not news, not media), resolved to the cached channel."""
-
-    @property
-    def type(self) -> discord.AppCommandOptionType:
-        return discord.AppCommandOptionType.channel
-
-    @property
-    def channel_types(self) -> list[discord.ChannelType]:
-        return [discord.ChannelType.text, discord.ChannelType.forum]
-
-    async def transform(self, interaction: Interaction, value: object) -> Destination:  # type: ignore[override]
-        channel = interaction.guild.get_channel(getattr(value, "id", 0)) if interaction.guild else None
-        if not isinstance(channel, discord.TextChannel | discord.ForumChannel) or channel.type not in (
-            discord.ChannelType.text,
-            discord.ChannelType.forum,
-        ):
-            raise UserError("Theories go to a text channel or a forum.", example=EX_CONFIG)
-        return channel
 
 
 def config_command(cog: Theories) -> app_commands.Command[Any, ..., None]:
@@ -106,7 +94,8 @@ def config_command(cog: Theories) -> app_commands.Command[Any, ..., None]:
     @app_commands.describe(channel="A text channel (one thread per theory) or a forum (one post per theory)")
     @moderator_only()
     async def theories(
-        interaction: Interaction, channel: app_commands.Transform[Destination, DestinationTransformer]
+        interaction: Interaction,
+        channel: app_commands.Transform[Destination, ThreadHomeTransformer("Theories", EX_CONFIG)],
     ) -> None:
         await cog.configure(interaction, channel)
 
@@ -134,6 +123,7 @@ class Theories(
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def cog_load(self) -> None:
+        self.bot.scheduler.register(COUNTS_JOB, self.catch_up_counts)
         self.bot.add_dynamic_items(VoteButton)
         self.bot.reveals.register("theory", self.reveal_theory)
         self.bot.reveals.register("outcome", self.reveal_outcome)
@@ -143,6 +133,7 @@ class Theories(
 
     async def cog_unload(self) -> None:
         await self.editor.flush()
+        self.bot.scheduler.unregister(COUNTS_JOB)
         self.bot.remove_dynamic_items(VoteButton)
         self.bot.reveals.unregister("theory")
         self.bot.reveals.unregister("outcome")
@@ -206,21 +197,14 @@ class Theories(
             else:
                 wanted.append((key, name))
         if wanted:
-            if not forum.permissions_for(forum.guild.me).manage_channels:
-                raise BotMissingPermissions(forum.mention, ["Manage Channels"], example=EX_CONFIG)
-            if len(forum.available_tags) + len(wanted) > 20:
-                raise UserError(
-                    f"{forum.mention} has {len(forum.available_tags)} tags and forums hold at most 20, so I "
-                    f"can't add {', '.join(n for _, n in wanted)}. Remove a tag or two, then try again.",
-                    example=EX_CONFIG,
-                )
-            new_tags = [discord.ForumTag(name=name, emoji=TAG_EMOJI.get(key)) for key, name in wanted]
-            edited = await forum.edit(
-                available_tags=[*forum.available_tags, *new_tags], reason="Theory tags for Cliffhanger"
+            made = await add_forum_tags(
+                forum,
+                [(name, TAG_EMOJI.get(key)) for key, name in wanted],
+                reason="Theory tags for Cliffhanger",
+                example=EX_CONFIG,
             )
-            after = {tag.name.casefold(): tag.id for tag in edited.available_tags}
             for key, name in wanted:
-                found[key] = after[name.casefold()]
+                found[key] = made[name.casefold()]
         if found != {k: known.get(k) for k in found}:
             await self.store.set_tags(guild_id, forum.id, found)
         return found
@@ -261,7 +245,13 @@ class Theories(
             self.bot, interaction.guild.id, episode, example="/theory new episode:{code}"
         )
         await self.destination(interaction.guild)
-        await interaction.response.send_modal(TheoryModal(code, self.create_theory))
+        await interaction.response.send_modal(TheoryModal(code, self.create_theory, self.still_open))
+
+    async def still_open(self, interaction: Interaction) -> None:
+        """The new-theory form's re-check at submit time: theories can still be posted."""
+        if interaction.guild is None:
+            raise UserError("Theories only work inside a server.")
+        await self.destination(interaction.guild)
 
     async def create_theory(
         self, interaction: Interaction, code: EpisodeCode, raw_title: str, text: str
@@ -298,12 +288,14 @@ class Theories(
 
     async def post(self, theory: Theory, channel: Destination) -> tuple[discord.Thread, int]:
         """Create the thread (or forum post) and post the theory with its vote buttons."""
-        fresh = await is_fresh(self.bot, theory.guild_id, theory.episode)
         head = render.header(theory)
-        chunks = (
-            spoiler_chunks(theory.body, header=head + "Spoilers for recent episodes below:\n")
-            if fresh
-            else render.plain_chunks(theory.body, header=head)
+        chunks = await member_text_chunks(
+            self.bot,
+            theory.guild_id,
+            theory.body,
+            episode=theory.episode,
+            header=head,
+            spoiler_header=head + "Spoilers for recent episodes below:\n",
         )
         name = thread_name(theory.number, theory.title)
         view = vote_view(theory)
@@ -373,6 +365,54 @@ class Theories(
         await interaction.response.send_message(text, ephemeral=True)
 
     async def refresh_counts(self, theory_id: int) -> None:
+        """The count editor's edit: when Discord caps edits of the hour-old vote message (30046),
+        leave it alone for a while and catch the counts up once afterwards, through the scheduler so
+        a restart keeps the appointment."""
+        try:
+            await self.edit_counts(theory_id)
+        except discord.HTTPException as exc:
+            if exc.code != OLD_EDITS_CAPPED:
+                raise
+            until = int(self.now() + COUNTS_PAUSE)
+            self.editor.pause(theory_id, until)
+            theory = await self.store.get(theory_id)
+            if theory is None:
+                return
+            log.info(
+                "theory %s: Discord caps edits of its vote message for now; counts catch up at %d",
+                theory_id,
+                until,
+            )
+            await self.bot.scheduler.schedule(
+                [
+                    NewJob(
+                        theory.guild_id,
+                        COUNTS_JOB,
+                        f"theory:{theory_id}:{until}",
+                        until,
+                        {"theory": theory_id},
+                    )
+                ]
+            )
+
+    async def catch_up_counts(self, job: Job) -> str:
+        """The scheduler's catch-up after a pause: one edit with the counts as they are now."""
+        theory_id = int(job.payload["theory"])
+        if await self.store.get(theory_id) is None:
+            raise JobSkipped("the theory was deleted")
+        try:
+            await self.edit_counts(theory_id)
+        except discord.HTTPException as exc:
+            if exc.code != OLD_EDITS_CAPPED:
+                raise
+            self.editor.pause(theory_id, self.now() + COUNTS_PAUSE)
+            raise JobRetry(
+                "Discord still caps edits of the vote message (30046)", retry_after=COUNTS_PAUSE
+            ) from exc
+        self.editor.resume(theory_id)
+        return "vote counts caught up"
+
+    async def edit_counts(self, theory_id: int) -> None:
         """Edit the vote message to show the current counts; unarchive its thread if needed."""
         theory = await self.store.get(theory_id)
         if theory is None or theory.thread_id is None or theory.message_id is None or theory.deleted_at:
@@ -529,6 +569,12 @@ class Theories(
             lines.append(f"Outcome: ||{render.outcome_text(found)}||")
         else:
             lines.append("Outcome: still open")
+        lagging = self.editor.paused_until(found.id)
+        if lagging is not None:
+            lines.append(
+                f"The counts on its buttons lag behind (Discord limits edits of older messages); "
+                f"they catch up <t:{int(lagging)}:R>. The counts here are exact."
+            )
         await interaction.response.send_message("\n".join(lines), ephemeral=True)
 
     async def send_list(self, interaction: Interaction, query: TheoryQuery, title: str) -> None:

@@ -18,7 +18,6 @@ __all__ = [
     "list_embed",
     "outcome_header",
     "outcome_text",
-    "plain_chunks",
     "seen_status",
 ]
 
@@ -39,34 +38,6 @@ def header(theory: Theory) -> str:
         f"\N{LEFT-POINTING MAGNIFYING GLASS} **Theory #{theory.number} \N{MIDDLE DOT} {escape(theory.title)}**\n"
         f"by <@{theory.author_id}> \N{MIDDLE DOT} builds on {theory.episode}\n"
     )
-
-
-def _pieces(text: str, limit: int) -> list[str]:
-    pieces: list[str] = []
-    for raw in text.splitlines(keepends=True):
-        rest = raw
-        while len(rest) > limit:
-            cut = rest.rfind(" ", 0, limit)
-            cut = limit if cut <= 0 else cut + 1
-            pieces.append(rest[:cut])
-            rest = rest[cut:]
-        if rest:
-            pieces.append(rest)
-    return pieces
-
-
-def plain_chunks(text: str, *, header: str = "", limit: int = 2000) -> list[str]:
-    """Text outside the spoiler window, packed into messages of at most `limit`, split at line
-    (then space) boundaries. `header` starts the first one."""
-    chunks: list[str] = []
-    current = header
-    for piece in _pieces(text, limit):
-        if len(current) + len(piece) > limit:
-            chunks.append(current)
-            current = ""
-        current += piece
-    chunks.append(current)
-    return [c.rstrip() or "\N{ZERO WIDTH SPACE}" for c in chunks]
 
 
 def seen_status(theory: Theory, progress: EpisodeCode | None) -> Status:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.forum_tags import season_tag_name
+
 __all__ = [
     "DOUBTFUL",
     "PLAUSIBLE",
@@ -42,10 +44,6 @@ def thread_name(number: int, title: str, status: Status = "open") -> str:
     if len(name) <= THREAD_NAME_MAX:
         return name
     return name[: THREAD_NAME_MAX - 1].rstrip() + "\N{HORIZONTAL ELLIPSIS}"
-
-
-def season_tag_name(season: int) -> str:
-    return f"Season {season}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ import discord
 
 from bot.episodes import EpisodeCode
 from bot.errors import report_error
+from bot.lookup import row_id
 from bot.text import TITLE_MAX
 from bot.ui import Pager, ReportingModal
 
@@ -65,7 +66,7 @@ class VoteButton(
         match: re.Match[str],
         /,
     ) -> VoteButton:
-        return cls(int(match["id"]), PLAUSIBLE if match["choice"] == "p" else DOUBTFUL)
+        return cls(row_id(match["id"]), PLAUSIBLE if match["choice"] == "p" else DOUBTFUL)
 
     async def callback(self, interaction: discord.Interaction[Cliffhanger]) -> None:  # type: ignore[override]
         # discord.py only logs DynamicItem errors, so report them to the member here.
@@ -99,6 +100,9 @@ class CountEditor:
     One pending edit per theory: the first click edits at once, clicks while that edit (or the
     pause after it) is pending only mark it dirty, and a dirty theory is edited once more with the
     counts read fresh from the database. So 200 clicks in a second cost a handful of edits.
+
+    A theory can be paused (Discord refused an edit of its hour-old message, error 30046): until
+    then clicks edit nothing, and whoever paused it refreshes the counts when the pause ends.
     """
 
     def __init__(
@@ -108,8 +112,25 @@ class CountEditor:
         self.clock = clock  # the bot's clock: tests let the interval pass without sitting it out
         self.interval = interval
         self._pending: dict[int, _Pending] = {}
+        self._paused: dict[int, float] = {}  # theory id -> clock time its edits wait for
+
+    def pause(self, theory_id: int, until: float) -> None:
+        self._paused[theory_id] = until
+
+    def resume(self, theory_id: int) -> None:
+        self._paused.pop(theory_id, None)
+
+    def paused_until(self, theory_id: int) -> float | None:
+        """When edits of this theory's counts start again, or None when they are not paused."""
+        until = self._paused.get(theory_id)
+        if until is not None and self.clock.now() >= until:
+            del self._paused[theory_id]
+            return None
+        return until
 
     def touch(self, theory_id: int) -> None:
+        if self.paused_until(theory_id) is not None:
+            return  # the catch-up after the pause reads the counts fresh
         pending = self._pending.get(theory_id)
         if pending is not None:
             pending.dirty = True
@@ -129,6 +150,8 @@ class CountEditor:
                     await self.apply(theory_id)
                 except Exception:
                     log.exception("could not refresh the vote counts of theory %s", theory_id)
+                if self.paused_until(theory_id) is not None:
+                    return
                 await self.clock.sleep(self.interval)
                 if not pending.dirty:
                     return
@@ -144,7 +167,7 @@ class CountEditor:
     async def flush(self) -> None:
         """On shutdown: stop waiting out the pause and edit every pending theory once more now, so
         the counts on the messages are current when the bot goes away."""
-        ids = list(self._pending)
+        ids = [i for i in self._pending if self.paused_until(i) is None]
         for pending in self._pending.values():
             if pending.task is not None:
                 pending.task.cancel()
@@ -202,10 +225,20 @@ class TheoryModal(ReportingModal, title="New theory"):
         placeholder="Spoilers are fine here: recent episodes are hidden behind spoiler tags.",
     )
 
-    def __init__(self, episode: EpisodeCode, on_submit: Submit) -> None:
+    def __init__(
+        self,
+        episode: EpisodeCode,
+        on_submit: Submit,
+        still_open: Callable[[discord.Interaction[Any]], Awaitable[None]],
+    ) -> None:
         super().__init__(timeout=1800)
         self.episode = episode
         self._submit = on_submit
+        self._still_open = still_open
+
+    async def recheck(self, interaction: discord.Interaction[Any]) -> None:
+        """Theories may still be posted here (the channel is set, there, and the bot may post)."""
+        await self._still_open(interaction)
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await self._submit(interaction, self.episode, self.theory_title.value, self.text.value)

@@ -38,7 +38,9 @@ async def find(text: str) -> Item:
 
 def test_numbers_are_read_with_or_without_a_hash() -> None:
     assert [parse_ref(t) for t in ("12", "#12", " # 12 ", "1" * 18)] == [12, 12, 12, int("1" * 18)]
-    assert [parse_ref(t) for t in ("", "#", "twelve", "1" * 19, "-3", "1.5")] == [None] * 6
+    assert [parse_ref(t) for t in ("", "#", "twelve", "9" * 19, "-3", "1.5", "\u00b2", "\u0663")] == [
+        None
+    ] * 8
 
 
 async def test_a_number_wins_then_an_exact_title() -> None:

@@ -10,7 +10,7 @@ import pytest
 from bot.db import Database, open_database
 from bot.db.guilds import GuildStore
 from bot.db.jobs import Job, JobStore, NewJob
-from bot.scheduler import JobFailed, JobRetry, JobSkipped, Scheduler
+from bot.scheduler import NONCE_WINDOW, JobFailed, JobRetry, JobSkipped, Scheduler, may_have_posted_unseen
 from tests.clocks import ManualClock
 from tests.support import until
 
@@ -227,6 +227,46 @@ async def test_transient_failures_retry_with_backoff_then_give_up(db: Database, 
     state, reason = await state_of(db, "flaky")
     assert state == "failed"
     assert reason == "gave up after 3 attempts: Discord answered 503"
+
+
+async def test_an_attempt_that_may_have_reached_discord_is_remembered_from_the_first(
+    db: Database, clock: ManualClock
+) -> None:
+    """A timeout (or a 5xx, or a crash mid-send) may hide a message Discord created; a refusal such as
+    JobRetry's own reasons does not. The first unsure attempt's time is kept, and a retry past the
+    nonce window after it is the one that must look before posting again."""
+    sched = Scheduler(JobStore(db), clock=clock)
+    seen: list[Job] = []
+
+    async def handler(j: Job) -> None:
+        seen.append(j)
+        if j.attempts == 1:
+            raise JobRetry("the server is unavailable")  # known not to have been sent
+        if j.attempts in (2, 3):
+            raise TimeoutError
+
+    sched.register("test", handler)
+    await sched.schedule([job("x", T0)])
+    await sched.start()
+    try:
+        for attempt, wait in ((1, 5), (2, 10), (3, 20)):
+            await until(lambda n=attempt: _at_least(seen, n))  # type: ignore[misc,arg-type]
+            await sched.wait_idle()
+            await clock.advance(wait)
+        await until(lambda: _at_least(seen, 4))  # type: ignore[arg-type]
+        await sched.wait_idle()
+    finally:
+        await sched.stop()
+    assert [j.unsure_since for j in seen] == [None, None, T0 + 5, T0 + 5]  # from attempt 2 on
+    assert not may_have_posted_unseen(seen[2], T0 + 5 + NONCE_WINDOW)
+    assert may_have_posted_unseen(seen[3], T0 + 5 + NONCE_WINDOW + 1)
+    # A crash mid-send is unsure too: recovered rows remember when they were claimed.
+    store = JobStore(db)
+    await store.upsert([job("y", T0)], T0)
+    await store.claim_due(T0 + 100, 10)
+    await store.recover_sending()
+    recovered = await store.get(GUILD, "test", "y")
+    assert recovered is not None and recovered.unsure_since == T0 + 100
 
 
 async def test_handler_outcomes_are_recorded(scheduler: Scheduler, clock: ManualClock, db: Database) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.episodes import EpisodeCode
 from bot.spoilers import is_fresh, member_progress
-from tests.cogs.countdowns.support import configure, create, now
+from tests.cogs.countdowns.support import cog, configure, create, now
 from tests.harness import Harness
 
 S2E3 = EpisodeCode(2, 3)
@@ -47,3 +47,22 @@ async def test_is_fresh_follows_air_times_and_the_servers_window(harness: Harnes
     assert not await is_fresh(h.bot, h.guild.id, S2E3)
     await h.bot.progress.set(h.guild.id, h.alice.id, S2E3)
     assert await member_progress(h.bot, h.guild.id, h.alice.id) == S2E3
+
+
+async def test_invisible_and_look_alike_characters_do_not_slip_a_spoiler_word_into_a_title(
+    harness: Harness,
+) -> None:
+    h = harness
+    await configure(h)
+    await h.bot.episodes.upsert(h.guild.id, [(S2E3, None, now(h) - 86400)])
+    await h.bot.spoiler_words.add_word(h.guild.id, S2E3, "Reghabi", h.owner.id)
+    for disguised in (
+        "Reg\u034fhabi returns?",  # combining grapheme joiner
+        "R\u0435ghabi returns?",  # Cyrillic e
+        "Reg\u180bhabi returns?",  # Mongolian free variation selector
+        "Reg\u17b4habi returns?",  # Khmer inherent vowel
+        "R\u0435g\u04bb\u0430bi returns?",  # Cyrillic e, h and a
+    ):
+        reply = await create(h, title=disguised, when="in 3 days")
+        assert reply.ephemeral and "spoiler word for S2E3" in reply.text, (disguised, reply.text)
+    assert await cog(h).store.count(h.guild.id, now(h), "all") == 0

@@ -176,3 +176,31 @@ def test_the_guard_sees_nothing_in_what_the_bot_reposts(text: str) -> None:
     """A reposted leak cannot trip the guard again: nothing of it is outside the tags."""
     for chunk in spoiler_chunks(text):
         assert squash(unescape(unspoilered_text(chunk))) == ""
+
+
+# How Discord renders a message, as the guard must read it: does "Reghabi" show outside spoilers?
+GUARD_READINGS = [
+    ("Reghabi did it", True),
+    ("||Reghabi did it||", False),
+    ("`||`Reghabi did it`||`", True),  # the issue's example: code spans, not spoiler bars
+    ("``||``Reghabi``||``", True),  # double-backtick spans
+    ("```\n||\n```Reghabi```||```", True),  # code blocks
+    ("`code` ||Reghabi||", False),
+    ("||`Reghabi`||", False),  # a code span inside a spoiler stays hidden
+    ("||a `|| Reghabi ` b||", True),  # a spoiler ends at the first || (Discord's rule): Reghabi shows
+    ("`unclosed ||Reghabi||", False),  # a lone backtick opens nothing
+    ("``` ||Reghabi||", False),  # an unclosed block opens nothing
+    ("\\`||Reghabi||\\`", False),  # escaped backticks open nothing
+    ("\\||Reghabi||", True),  # an escaped pipe opens nothing
+    ("|| Reghabi", True),  # an unclosed spoiler hides nothing
+    ("||||Reghabi||", False),  # a spoiler holds at least one character: this one holds "||Reghabi"
+    ("`a``Reghabi`", True),  # a span's closing run must be exactly as long
+]
+
+
+@pytest.mark.parametrize(("content", "shows"), GUARD_READINGS)
+def test_the_guard_reads_markdown_as_discord_renders_it(content: str, shows: bool) -> None:
+    words = [SpoilerWord(1, EpisodeCode(2, 3), "Reghabi")]
+    assert (find_spoiler_word(unspoilered_text(content), words) is not None) is shows, unspoilered_text(
+        content
+    )

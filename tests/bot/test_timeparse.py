@@ -206,6 +206,13 @@ def test_refusals_say_what_is_wrong(text: str, expected: str) -> None:
     assert error.example
 
 
+def test_a_zone_fix_example_keeps_a_short_date_but_never_echoes_a_long_one() -> None:
+    assert "jan 17 9pm Europe/Paris" in (refusal("jan 17 9pm Europe/Pariss").example or "")
+    long_rest = "America/New_York```block```<t:1737165600:F> " * 2
+    example = refusal(long_rest + "Europe/Pariss").example or ""
+    assert "block" not in example and "jan 17 9pm Europe/Paris" in example
+
+
 EXAMPLE_WHEN = re.compile(r"when:(.*)$")
 
 

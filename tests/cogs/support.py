@@ -33,6 +33,19 @@ async def severance(h: Harness, *, spoiler_channel: bool = True) -> None:
         assert "\N{WHITE HEAVY CHECK MARK}" in reply.content, reply.content
 
 
+async def air_time(h: Harness, code: EpisodeCode) -> int:
+    """When the episode airs, as the schedule says."""
+    episode = await h.bot.episodes.get(h.guild.id, code)
+    assert episode is not None and episode.air_at is not None
+    return episode.air_at
+
+
+async def recap_format(h: Harness, style: str) -> None:
+    """A moderator picks how recaps are posted: "cards" (the default) or "tags"."""
+    reply = await h.mod.slash(f"spoilers format {style}")
+    assert "\N{WHITE HEAVY CHECK MARK}" in reply.text, reply.text
+
+
 async def with_message_content(h: Harness) -> None:
     """The host enabled the Message Content intent in the portal and in .env, then restarted."""
     h.lb.app_flags |= PRIVILEGED[INTENT_MESSAGE_CONTENT]

@@ -10,6 +10,7 @@ import pytest
 
 from bot.db.guilds import GuildStore
 from tests.harness import Harness
+from tests.loopback import ClientRefused
 
 
 async def test_owner_sets_the_timezone(harness: Harness) -> None:
@@ -66,6 +67,33 @@ async def test_the_moderator_role_grants_access_at_run_time(harness: Harness) ->
     cleared = await harness.owner.slash("config moderator-role")
     assert "Moderator role cleared" in cleared.content
     assert "Only moderators" in (await harness.mod.slash("config show")).content
+
+
+async def test_the_moderator_role_reaches_every_moderator_group_with_no_override_in_discord(
+    harness: Harness,
+) -> None:
+    """The README's story, through Discord's command visibility: setting the role is all it takes."""
+    h = harness
+    assert all(c.get("default_member_permissions") is None for c in h.lb.global_commands)
+    assert h.lb.command_permissions == {}  # nobody touched Server Settings > Integrations
+    await h.owner.slash("config moderator-role", role=h.world.mod_role)
+    assert "Cliffhanger settings" in (await h.mod.slash("config show")).text
+    reply = await h.mod.slash("spoilers channel add", channel=h.world.spoilers)
+    assert "\N{WHITE HEAVY CHECK MARK}" in reply.content, reply.content
+    # Members see the commands too, and are told they are for moderators.
+    assert "Only moderators" in (await h.alice.slash("spoilers channel list")).content
+    assert await h.bot.spoiler_channels.ids(h.guild.id) == {h.world.spoilers.id}
+
+
+async def test_a_server_that_hides_moderator_commands_keeps_the_run_time_check(harness: Harness) -> None:
+    """An admin hid /config from @everyone in Integrations but allowed a role that is no longer the
+    moderator role: Discord delivers the command, and the bot still refuses it."""
+    h = harness
+    h.lb.set_command_permission(h.guild, "config", h.guild.everyone, False)
+    h.lb.set_command_permission(h.guild, "config", h.world.mod_role, True)
+    with pytest.raises(ClientRefused):
+        await h.alice.slash("config show")
+    assert "Only moderators" in (await h.mod.slash("config show")).content
 
 
 async def test_everyone_and_bot_roles_cannot_be_the_moderator_role(harness: Harness) -> None:
@@ -197,12 +225,12 @@ async def test_resume_after_a_gateway_disconnect(harness: Harness) -> None:
     assert harness.lb.identify_count == 1
 
 
-async def test_commands_are_guild_only_and_config_defaults_to_manage_server(harness: Harness) -> None:
-    commands = {c["name"]: c for c in harness.lb.global_commands}
-    config = commands["config"]
-    assert config["default_member_permissions"] == str(discord.Permissions(manage_guild=True).value)
-    for command in commands.values():
+async def test_commands_are_guild_only_and_carry_no_default_permissions(harness: Harness) -> None:
+    """Moderator commands are checked when they run; a default permission would hide them from the
+    moderator role (see the README, Commands)."""
+    for command in harness.lb.global_commands:
         assert command.get("contexts") == [0], command["name"]
+        assert command["default_member_permissions"] is None, command["name"]
 
 
 # -- features' /config subcommands and /config show lines (bot.config_registry) ------------------

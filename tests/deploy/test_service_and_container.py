@@ -260,6 +260,11 @@ def test_the_postgresql_variant_points_the_bot_at_its_own_database_service() -> 
     assert "pg_isready" in variant
     volume = re.search(r"^\s+- (\w+):/var/lib/postgresql/data$", variant, re.MULTILINE)
     assert volume is not None and re.search(rf"^volumes:\n  {volume[1]}:", variant, re.MULTILINE)
+    # The bot stays compose.yaml's one image (built from the Dockerfile); only the db has one here.
+    [(key, image)] = re.findall(r"^    (image|build): (\S+)", variant, re.MULTILINE)
+    assert key == "image" and image.startswith("postgres:")
+    # The copy over runs in the bot's container, against the DATABASE_URL set above.
+    assert 'copy-to-postgres "$DATABASE_URL"' in variant
     assert "compose.postgres.yaml" in (ROOT / "compose.yaml").read_text()
     assert "compose.postgres.yaml" in (ROOT / "README.md").read_text()
 

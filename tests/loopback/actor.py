@@ -101,7 +101,7 @@ class Reply:
     def text(self) -> str:
         """Everything the member can read in the response, followups included."""
         parts = [self.message.text] if self.message else []
-        parts.extend(m.text for m in self.followups if not m.deleted)
+        parts.extend(m.text for m in self.followups if not m.deleted and m is not self.message)
         return "\n".join(parts)
 
     @property
@@ -271,16 +271,26 @@ class Actor:
         """Run `/path` with options in channel `where` (default: the actor's channel), as Discord
         would deliver it; returns once the bot answered."""
         data = self._build(path, options)
+        self._ensure_shown(path, where or self.channel)
         inter = self.lb.new_interaction(
             type=2, guild=self.guild, channel=where or self.channel, member=self.member, data=data
         )
         return await self._answered(inter, f"/{path}", allow_expired)
+
+    def _ensure_shown(self, path: str, channel: Channel) -> None:
+        """Discord neither shows nor delivers a command the member may not use (its default
+        permissions, or the server's command permission overrides)."""
+        top, _, _ = self.find_command(path)
+        hidden = self.lb.command_hidden(self.guild, self.member, channel, top)
+        if hidden is not None:
+            raise ClientRefused(hidden)
 
     async def autocomplete(
         self, path: str, focused: str, *, where: Channel | None = None, **options: Any
     ) -> list[dict[str, Any]]:
         """The choices the bot offers while `focused` holds the typed text (pass it in options)."""
         data = self._build(path, options, focused=focused)
+        self._ensure_shown(path, where or self.channel)
         data["type"] = 1
         inter = self.lb.new_interaction(
             type=4, guild=self.guild, channel=where or self.channel, member=self.member, data=data
@@ -317,7 +327,15 @@ class Actor:
         data = {"custom_id": comp["custom_id"], "component_type": comp["type"], "values": values}
         return await self._component(message, data, allow_expired)
 
+    async def _human_moment(self) -> None:
+        """In latency mode, a member takes longer than a round trip to read a form or a message and
+        act on it; the bot has had the answer to what it sent by then (discord.py registers a view or
+        a modal only once Discord accepted it)."""
+        if self.lb.latency is not None:
+            await asyncio.sleep(self.lb.latency[1])
+
     async def _component(self, message: Message, data: dict[str, Any], allow_expired: bool) -> Reply:
+        await self._human_moment()
         channel = self.lb.channels[message.channel_id]
         if message.ephemeral_for is not None and message.ephemeral_for != self.id:
             raise ClientRefused("members cannot click another member's ephemeral message")
@@ -364,6 +382,7 @@ class Actor:
         source = modal_reply.interaction
         channel = self.lb.channels[source.channel_id]
         data = {"custom_id": modal["custom_id"], "components": components}
+        await self._human_moment()
         message = self.lb.messages.get(source.message_id) if source.message_id else None
         inter = self.lb.new_interaction(
             type=5, guild=self.guild, channel=channel, member=self.member, data=data, message=message

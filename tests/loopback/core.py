@@ -8,8 +8,10 @@ of the assembled class (see server.py), so adding an endpoint touches only its r
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import random
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -52,6 +54,11 @@ def missing_access() -> DiscordError:
 
 def missing_permissions() -> DiscordError:
     return DiscordError(403, 50013, "Missing Permissions")
+
+
+def thread_locked() -> DiscordError:
+    """Sending, editing, renaming or retagging in a locked thread without Manage Threads."""
+    return DiscordError(400, 160005, "Thread is locked")
 
 
 def invalid_form(field_name: str, message: str) -> DiscordError:
@@ -127,13 +134,13 @@ class LoopbackCore:
         app_flags: int = 0,
         validate: bool = True,
         interaction_deadline: float = 3.0,
-        nonce_window: float = 600.0,
+        nonce_window: float = 120.0,
         realistic_limits: bool = False,
         max_concurrency: int = 1,
         guilds_per_shard: int = 1000,
         max_guilds_per_shard: int = 2500,
     ) -> None:
-        self.ids = Snowflakes()
+        self.ids = Snowflakes(self.now)
         # Sharding, as Discord does it: GET /gateway/bot recommends one shard per `guilds_per_shard`
         # guilds, an IDENTIFY whose shard would hold more than `max_guilds_per_shard` is closed with
         # 4011, and bots below large-bot sharding get `max_concurrency` 1. Tests lower the first two
@@ -145,6 +152,8 @@ class LoopbackCore:
         self.app_flags = app_flags
         self.validate = validate
         self.interaction_deadline = interaction_deadline
+        # Discord drops a repeated nonce (with enforce_nonce) only "for the past few minutes": how many
+        # is not published. Seconds on Discord's clock (`clock`), so a test's jump in time passes it.
         self.nonce_window = nonce_window
         # Discord's idea of "now" for time rules (events may not start in the past). The harness
         # points it at the bot's clock, so a test that travels in time moves Discord with it.
@@ -158,6 +167,12 @@ class LoopbackCore:
         self.requests: list[RequestRecord] = []
         self.violations: list[str] = []
         self.faults: list[Fault] = []
+        # Latency mode: each REST request takes a round trip of `latency` seconds (low, high), drawn
+        # uniformly: half on the way in, half on the way back, as over the internet; and an
+        # interaction reaches the bot half a round trip after Discord made it (its 3 s deadline starts
+        # at Discord). None: answers in microseconds, as a loopback does.
+        self.latency: tuple[float, float] | None = None
+        self.rng = random.Random(17)
         self.limits: DiscordLimits | None = DiscordLimits() if realistic_limits else None
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -179,6 +194,10 @@ class LoopbackCore:
             (method, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"), handler)
             for (method, template), handler in found.items()
         ]
+
+    def now(self) -> float:
+        """Discord's time: `clock`, which a test may point elsewhere after construction."""
+        return self.clock()
 
     # ==========================================================================================
     # lifecycle
@@ -258,7 +277,21 @@ class LoopbackCore:
                 return fault
         return None
 
+    def one_way(self) -> float:
+        """Half a round trip in latency mode (0 without)."""
+        return self.rng.uniform(*self.latency) / 2 if self.latency else 0.0
+
     async def _rest(self, request: web.Request) -> web.Response:
+        delay = self.one_way()
+        if delay:
+            await asyncio.sleep(delay)  # the request on its way to Discord
+        response = await self._rest_now(request)
+        delay = self.one_way()
+        if delay:
+            await asyncio.sleep(delay)  # and the answer on its way back
+        return response
+
+    async def _rest_now(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
         method = request.method
         body: Any = None

@@ -104,8 +104,13 @@ class Interactions(Messages):
             message_id=message.id if message else None,
         )
         self.interactions[token] = inter
-        self.dispatch("INTERACTION_CREATE", payload, guild_id=guild.id)
-        asyncio.get_running_loop().call_later(self.interaction_deadline, self._expire, inter)
+        loop = asyncio.get_running_loop()
+        delay = self.one_way()
+        if delay:  # on its way to the bot; the deadline runs from now all the same
+            loop.call_later(delay, lambda: self.dispatch("INTERACTION_CREATE", payload, guild_id=guild.id))
+        else:
+            self.dispatch("INTERACTION_CREATE", payload, guild_id=guild.id)
+        loop.call_later(self.interaction_deadline, self._expire, inter)
         return inter
 
     def _expire(self, inter: Interaction) -> None:
@@ -208,6 +213,20 @@ class Interactions(Messages):
         if inter.response_type is None:
             raise DiscordError(404, 10015, "Unknown Webhook")
         body = req.body or {}
+        original = inter.original
+        if (
+            inter.response_type == 5
+            and original is not None
+            and original.flags & 128
+            and not original.deleted
+        ):
+            # After a deferral, the first followup replaces the "thinking" message: it is the response,
+            # public or ephemeral as the deferral was, whatever this request's flags say.
+            flags = int(body.get("flags") or 0) & ~64
+            self._edit_message(original, {**body, "flags": flags})
+            inter.followups.append(original)
+            inter.changed.set()
+            return original.to_dict()
         ephemeral = bool(int(body.get("flags") or 0) & 64)
         channel = self.channels.get(inter.channel_id)
         if channel is not None and not ephemeral:

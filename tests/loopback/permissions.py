@@ -23,10 +23,12 @@ MANAGE_GUILD = discord.Permissions(manage_guild=True).value
 MANAGE_EVENTS = discord.Permissions(manage_events=True).value
 CREATE_EVENTS = discord.Permissions(create_events=True).value
 CREATE_PUBLIC_THREADS = discord.Permissions(create_public_threads=True).value
+CREATE_PRIVATE_THREADS = discord.Permissions(create_private_threads=True).value
 READ_MESSAGE_HISTORY = discord.Permissions(read_message_history=True).value
 MENTION_EVERYONE = discord.Permissions(mention_everyone=True).value
 
-# Permissions that only make sense when you can send; Discord drops them with SEND_MESSAGES.
+# Permissions that only make sense when you can send; Discord drops them with SEND_MESSAGES (in a
+# thread, with SEND_MESSAGES_IN_THREADS: whether the parent channel allows sending doesn't matter).
 _TEXT_DEPENDENT = discord.Permissions(
     send_tts_messages=True, mention_everyone=True, embed_links=True, attach_files=True
 ).value
@@ -70,7 +72,7 @@ def channel_permissions(guild: Guild, member: Member, channel: Channel) -> int:
         perms |= ow.allow
     if not perms & VIEW_CHANNEL:
         return 0
-    if not perms & SEND_MESSAGES:
+    if not perms & (SEND_IN_THREADS if channel.is_thread else SEND_MESSAGES):
         perms &= ~_TEXT_DEPENDENT
     return perms
 

@@ -179,13 +179,33 @@ def check_limits(body: Any, *, creating: bool = True) -> list[str]:
         content = payload.get("content")
         if isinstance(content, str) and len(content) > 2000:
             problems.append(f"content: {len(content)} characters, the limit is 2000")
-        for i, embed in enumerate(payload.get("embeds") or []):
+        embeds = [e for e in payload.get("embeds") or [] if isinstance(e, dict)]
+        if len(embeds) > 10:
+            problems.append(f"embeds: {len(embeds)}, the limit is 10")
+        for i, embed in enumerate(embeds):
             problems.extend(f"embeds/{i}/{p}" for p in _embed_problems(embed))
+        # Discord counts the 6,000 characters across every embed of a message, not per embed.
+        total = sum(_embed_text_length(e) for e in embeds)
+        if total > EMBED_TOTAL and len(embeds) > 1:
+            problems.append(f"embeds: {total} characters in all, the limit is {EMBED_TOTAL} per message")
         problems.extend(_mention_problems(payload.get("allowed_mentions")))
         problems.extend(_component_problems(payload.get("components") or []))
         choices = payload.get("choices")
-        if isinstance(choices, list) and len(choices) > 25:
-            problems.append(f"choices: {len(choices)}, the limit is 25")
+        if isinstance(choices, list):
+            problems.extend(_choice_problems(choices))
+    return problems
+
+
+def _choice_problems(choices: list[Any]) -> list[str]:
+    """Autocomplete choices. The OpenAPI spec lets a string value run to 6,000 characters, but Discord
+    refuses more than 100 (Application Commands docs, Application Command Option Choice Structure)."""
+    problems = [f"choices: {len(choices)}, the limit is 25"] if len(choices) > 25 else []
+    for i, choice in enumerate(choices):
+        if not isinstance(choice, dict):
+            continue
+        value = choice.get("value")  # (the spec itself holds names to 100)
+        if isinstance(value, str) and len(value) > 100:
+            problems.append(f"choices/{i}/value: {len(value)} characters, the limit is 100")
     return problems
 
 
@@ -215,6 +235,16 @@ def _embed_problems(embed: dict[str, Any]) -> list[str]:
     if total > EMBED_TOTAL:
         problems.append(f"embed text totals {total} characters, the limit is {EMBED_TOTAL}")
     return problems
+
+
+def _embed_text_length(embed: dict[str, Any]) -> int:
+    """The characters Discord counts toward a message's 6,000: title, description, field names and
+    values, footer text and author name."""
+    parts = [embed.get("title"), embed.get("description")]
+    for field in embed.get("fields") or []:
+        parts += [field.get("name"), field.get("value")]
+    parts += [(embed.get("footer") or {}).get("text"), (embed.get("author") or {}).get("name")]
+    return sum(len(p) for p in parts if isinstance(p, str))
 
 
 def _mention_problems(allowed: Any) -> list[str]:

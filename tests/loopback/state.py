@@ -9,6 +9,7 @@ import datetime as dt
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,16 +23,18 @@ DISCORD_EPOCH_MS = 1_420_070_400_000
 
 
 class Snowflakes:
-    """Time-ordered ids, as Discord makes them (discord.py derives created_at from them)."""
+    """Time-ordered ids, as Discord makes them (discord.py derives created_at from them). `now` is
+    Discord's clock: an id made after a test's jump in time says so (a message's age reads from it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
+        self._now = now
         self._counter = itertools.count()
         self._lock = threading.Lock()
         self._last = 0
 
     def next(self) -> int:
         with self._lock:
-            ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+            ms = int(self._now() * 1000) - DISCORD_EPOCH_MS
             value = (ms << 22) | (next(self._counter) & 0x3FFFFF)
             self._last = value = max(value, self._last + 1)
             return value

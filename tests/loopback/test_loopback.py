@@ -65,6 +65,24 @@ async def test_invalid_bodies_are_refused_and_recorded(
     loopback.violations.clear()  # expected here; any other test with a violation fails
 
 
+async def test_embed_limits_are_refused_per_message_not_only_per_embed(
+    loopback: LoopbackDiscord, world: World, http: Any
+) -> None:
+    path = f"/channels/{world.general.id}/messages"
+    half = {"title": "Season", "description": "x" * 3500}
+    fine = {"embeds": [{"title": "Season", "description": "x" * 2900}] * 2}
+    assert (await http("POST", path, fine))[0] == 200
+    for body, problem in (
+        ({"embeds": [half, half]}, "embeds: 7012 characters in all, the limit is 6000 per message"),
+        ({"embeds": [{"fields": [{"name": "n", "value": "v" * 1025}]}]}, "the limit is 1024"),
+        ({"embeds": [{"fields": [{"name": "n", "value": "v"}] * 26}]}, "fields: 26, the limit is 25"),
+    ):
+        status, data = await http("POST", path, body)
+        assert status == 400 and data["code"] == 50035, body
+        assert any(problem in v for v in loopback.violations), loopback.violations
+        loopback.violations.clear()
+
+
 async def test_permissions_follow_discords_algorithm(
     loopback: LoopbackDiscord, world: World, http: Any
 ) -> None:

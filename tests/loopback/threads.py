@@ -1,4 +1,9 @@
-"""Threads and forum posts: creating them, archiving, locking and tagging, and who may."""
+"""Threads and forum posts: creating them, listing the active ones, archiving, locking and tagging, and
+who may.
+
+A guild holds at most 1,000 active threads (Discord's 160006, "Maximum number of active threads
+reached"); archived ones don't count.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from .core import (
     missing_access,
     missing_permissions,
     route,
+    thread_locked,
 )
 from .messages import Messages
 from .state import (
@@ -21,9 +27,35 @@ from .state import (
     iso,
 )
 
+MAX_ACTIVE_THREADS = 1000
+
 
 class Threads(Messages):
     """Public threads in text channels and posts in forums (with their starter message)."""
+
+    def _sees_thread(self, thread: Channel) -> bool:
+        have = self._bot_perms(thread)
+        if not have & P.VIEW_CHANNEL:
+            return False
+        private = thread.type == ChannelType.PRIVATE_THREAD
+        return not private or self.bot_user.id in thread.member_ids or bool(have & P.MANAGE_THREADS)
+
+    @route("GET", "/guilds/{guild}/threads/active")
+    async def handle_active_threads(self, req: Request) -> Any:
+        """List Active Guild Threads: every unarchived thread the bot can see, newest first, with the
+        bot's own thread memberships."""
+        guild = self._guild(req.params["guild"])
+        threads = sorted(
+            (c for c in guild.channels.values() if c.is_thread and not c.archived and self._sees_thread(c)),
+            key=lambda c: c.id,
+            reverse=True,
+        )
+        members = [
+            {"id": str(t.id), "user_id": str(self.bot_user.id), "join_timestamp": iso(), "flags": 0}
+            for t in threads
+            if self.bot_user.id in t.member_ids
+        ]
+        return {"threads": [t.to_dict() for t in threads], "members": members, "has_more": False}
 
     def archive_thread(self, thread: Channel, *, locked: bool = False) -> None:
         thread.archived = True
@@ -39,6 +71,8 @@ class Threads(Messages):
     async def handle_thread_from_message(self, req: Request) -> Any:
         channel = self._channel(req.params["channel"])
         message = self._message(channel, req.params["message"])
+        if message.id in self.channels:  # a message starts one thread, ever (even an archived one)
+            raise DiscordError(400, 160004, "A thread has already been created for this message")
         return self._create_thread(channel, req.body or {}, message)
 
     @route("PUT", "/channels/{channel}/thread-members/@me")
@@ -53,6 +87,9 @@ class Threads(Messages):
         if not isinstance(name, str) or not 1 <= len(name) <= 100:
             raise invalid_form("name", "Must be between 1 and 100 in length.")
         guild = self.guilds[parent.guild_id]
+        active = sum(1 for c in guild.channels.values() if c.is_thread and not c.archived)
+        if active >= MAX_ACTIVE_THREADS:
+            raise DiscordError(400, 160006, "Maximum number of active threads reached")
         if parent.type == ChannelType.FORUM:
             self._require(parent, P.SEND_MESSAGES)
             first = body.get("message") or {}
@@ -73,7 +110,8 @@ class Threads(Messages):
             )
             if parent.type == ChannelType.NEWS:
                 thread_type = ChannelType.NEWS_THREAD
-            self._require(parent, P.CREATE_PUBLIC_THREADS if thread_type != ChannelType.PRIVATE_THREAD else 0)
+            private = thread_type == ChannelType.PRIVATE_THREAD
+            self._require(parent, P.CREATE_PRIVATE_THREADS if private else P.CREATE_PUBLIC_THREADS)
             thread = Channel(
                 message.id if message else self.ids.next(), guild.id, thread_type, name, parent_id=parent.id
             )
@@ -96,10 +134,18 @@ class Threads(Messages):
         return data
 
     def _edit_thread(self, channel: Channel, body: dict[str, Any]) -> Any:
-        """PATCH /channels/{id} on a thread: rename, archive, lock, tag; owners and Manage Threads."""
+        """PATCH /channels/{id} on a thread: rename, archive, lock, tag; owners and Manage Threads.
+
+        An archived thread takes nothing but archiving and locking unless the same request sets
+        `archived: false` (Modify Channel: "Requires the thread to have archived set to false or be
+        set to false in the request"); a locked one takes nothing without Manage Threads (160005)."""
         have = self._bot_perms(channel)
         if not have & P.VIEW_CHANNEL:
             raise missing_access()
+        if channel.locked and not have & P.MANAGE_THREADS:
+            raise thread_locked()
+        if channel.archived and body.get("archived") is not False and set(body) - {"archived", "locked"}:
+            raise DiscordError(400, 50083, "Thread is archived")
         is_owner = channel.owner_id == self.bot_user.id
         needs_manage = "locked" in body or "invitable" in body or not is_owner
         if needs_manage and not have & P.MANAGE_THREADS:

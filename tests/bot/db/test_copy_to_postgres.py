@@ -11,9 +11,11 @@ import pytest
 import main
 from bot.config import Settings
 from bot.db import Database
+from bot.db.discussions import DiscussionStore
 from bot.db.guilds import GuildStore
 from bot.db.jobs import JobStore, NewJob
 from bot.db.postgres import PostgresDatabase
+from bot.db.role_refusals import RoleRefusalStore
 from bot.episodes import EpisodeCode
 from cogs.countdowns.store import CountdownStore, NewCountdown
 from cogs.theories.store import NewTheory, TheoryStore
@@ -38,6 +40,8 @@ async def fill(db: Database) -> None:
     theory = await theories.create(NewTheory(GUILD, 7, "Kier lives", "body", EpisodeCode(2, 1), 99), now=NOW)
     for user in range(10, 15):
         await theories.vote(GUILD, theory.id, user, 1, now=NOW)
+    await RoleRefusalStore(db, guilds).note(GUILD, 42, "it can ban members", NOW)
+    await DiscussionStore(db, guilds).attempting(GUILD, EpisodeCode(2, 1), 55, NOW)
 
 
 @pytest.fixture
@@ -55,10 +59,17 @@ async def test_a_copy_moves_every_row_and_the_bot_carries_on_there(tmp_path: Pat
 
     line = await main.copy_to_postgres(settings, target)
 
-    assert line.startswith(f"copied 10 rows in 16 tables from {source} to postgresql://postgres@")
-    assert "every table's row count matches" in line
     async with migrated(target) as pg:
+        tables = await pg.fetchval(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'public' AND table_name <> 'schema_version'"  # the target's own migrations
+        )
+        assert line.startswith(f"copied 12 rows in {tables} tables from {source} to postgresql://postgres@")
+        assert "every table's row count matches" in line
         assert isinstance(pg, PostgresDatabase)
+        assert [r.role_id for r in await RoleRefusalStore(pg, GuildStore(pg)).all(GUILD)] == [42]
+        discussion = await DiscussionStore(pg, GuildStore(pg)).get(GUILD, EpisodeCode(2, 1))
+        assert discussion is not None and (discussion.channel_id, discussion.attempted_at) == (55, NOW)
         settings_row = await GuildStore(pg).get(GUILD)
         assert (settings_row.timezone, settings_row.show_name, settings_row.spoiler_guard) == (
             "Europe/Paris",

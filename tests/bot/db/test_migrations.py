@@ -219,3 +219,28 @@ def test_the_shipped_migrations_keep_64_bit_integers_on_postgresql() -> None:
         for line in migration.script("postgresql").splitlines():
             code = line.split("--", 1)[0]
             assert " INTEGER" not in code.upper(), f"{migration.version:04d}_{migration.name}: {line.strip()}"
+
+
+async def test_recaps_posted_before_cards_keep_their_tags_and_servers_start_with_cards(
+    database_location: str,
+) -> None:
+    """Migration 0008 (issue 14): a recap already posted was posted with spoiler tags, so an edit must
+    keep tags; a server's new recaps default to cards, AutoMod starts off, discussions unset."""
+    shipped = load_migrations()
+    cards = next(m.version for m in shipped if m.name == "automod_cards_discussions")
+    db = await open_db(database_location)
+    try:
+        await db.migrate(shipped[: cards - 1])
+        await db.execute("INSERT INTO guilds (guild_id) VALUES (1)")
+        await db.execute(
+            "INSERT INTO recaps (guild_id, season, number, author_id, body, channel_id, created_at, updated_at) "
+            "VALUES (1, 2, 3, 9, 'Reghabi returns.', 5, 0, 0)"
+        )
+        await db.migrate(shipped)
+        assert await db.fetchval("SELECT format FROM recaps") == "tags"
+        row = await db.fetchone("SELECT * FROM guilds WHERE guild_id = 1")
+        assert row is not None
+        assert (row["recap_format"], row["automod_spoilers"], row["automod_rule_id"]) == ("cards", 0, None)
+        assert row["discussion_channel_id"] is None
+    finally:
+        await db.close()

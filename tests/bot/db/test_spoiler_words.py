@@ -51,3 +51,14 @@ async def test_fresh_words_follow_the_window_and_unknown_air_times_count_as_fres
     assert fresh == {"Reghabi", "Gemma", "Ricken", "Lumon"}
     assert {w.word for w in await store.fresh_words(GUILD, NOW, 3600)} == {"Gemma", "Ricken", "Lumon"}
     assert await store.fresh_words(GUILD + 1, NOW, week) == []
+
+
+async def test_words_stored_under_an_older_fold_are_still_found_by_how_they_fold_now(db: Database) -> None:
+    """fold() learned look-alike letters after words were stored with the old key: a word added then
+    must still be removable, and a look-alike spelling must not be added beside it."""
+    store = SpoilerWordStore(db, GuildStore(db))
+    assert await store.add_word(GUILD, S2E3, "R\u0435ghabi", 7)  # Cyrillic e
+    await db.execute("UPDATE spoiler_words SET word_key = 'r\u0435ghabi'")  # the key the old fold made
+    assert not await store.add_word(GUILD, S2E3, "Reghabi", 7)
+    assert await store.remove_word(GUILD, S2E3, "REGHABI")
+    assert await store.words(GUILD) == []

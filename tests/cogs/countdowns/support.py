@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -17,6 +18,7 @@ from tests.loopback import Channel, Message, Reply, Role
 from tests.support import until
 
 NY = ZoneInfo("America/New_York")
+INVISIBLE = "\u200b\u200c\u2063"
 FINISHED = {"sent", "skipped", "failed", "cancelled"}
 
 
@@ -101,7 +103,8 @@ def announcements(
     """Bot posts that are countdown announcements (embed footer 'Countdown #n'), oldest first."""
     found = []
     for message in h.lb.bot_messages(channel):
-        footers = [(e.get("footer") or {}).get("text", "") for e in message.embeds]
+        # The footer ends with the job's invisible marker (bot.scheduler.job_marker).
+        footers = [(e.get("footer") or {}).get("text", "").rstrip(INVISIBLE) for e in message.embeds]
         if message.interaction_metadata is not None or not footers:
             continue
         if countdown_id is None or f"Countdown #{countdown_id}" in footers:
@@ -134,3 +137,18 @@ async def run_events(h: Harness) -> None:
 
 
 Check = Callable[[], Awaitable[bool]]
+
+
+def hold_route(h: Harness, method: str, template: str) -> asyncio.Event:
+    """Hold the loopback's answers to one route until the returned event is set (a slow Discord)."""
+    gate = asyncio.Event()
+    for index, (route_method, pattern, handler) in enumerate(h.lb._routes):
+        if route_method == method and pattern.pattern == "^" + template + "$":
+
+            async def held(req: Any, handler: Any = handler) -> Any:
+                await gate.wait()
+                return await handler(req)
+
+            h.lb._routes[index] = (route_method, pattern, held)
+            return gate
+    raise LookupError(f"{method} {template}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from tests.cogs.countdowns.support import (
     create,
     created,
     deny_send,
+    hold_route,
     jobs,
     now,
     ping_role,
@@ -25,6 +27,7 @@ from tests.cogs.countdowns.support import (
     settled,
 )
 from tests.harness import Harness
+from tests.loopback import ClientRefused
 from tests.support import until
 
 DAY, HOUR = 86_400, 3600
@@ -259,11 +262,15 @@ async def test_unsafe_ping_roles_are_refused(harness: Harness) -> None:
     h = harness
     await configure(h)
     risky = h.lb.add_role(h.guild, "Helpers", discord.Permissions(manage_messages=True, kick_members=True))
+    high = h.lb.add_role(h.guild, "High", mentionable=True, position=50)
+    await h.owner.slash("config moderator-role", role=h.world.mod_role)
     await run_events(h)
     for role, expected in (
-        (h.guild.everyone, "@everyone can't be a ping role"),
+        (h.guild.everyone, "that is every member of the server"),
         (h.lb.bot_role(h.guild), "belongs to a bot or integration"),
         (risky, "carries Kick Members, Manage Messages"),
+        (high, "not below my highest role"),
+        (h.world.mod_role, "it is this server's moderator role"),
     ):
         reply = await create(h, title="Premiere", when="in 3 days", role=role)
         assert expected in reply.content, reply.content
@@ -276,13 +283,10 @@ async def test_role_warnings_do_not_block(harness: Harness) -> None:
     h = harness
     await configure(h)
     quiet = h.lb.add_role(h.guild, "Quiet", mentionable=False)
-    high = h.lb.add_role(h.guild, "High", mentionable=True, position=50)
     await run_events(h)
     reply = await create(h, title="A", when="in 3 days", role=quiet)
     assert "isn't mentionable, so announcements can't ping it" in reply.text
-    reply = await create(h, title="B", when="in 3 days", role=high)
-    assert "is above my highest role, so **Notify me** can't hand it out" in reply.text
-    assert await cog(h).store.count(h.guild.id, now(h), "all") == 2
+    assert await cog(h).store.count(h.guild.id, now(h), "all") == 1
 
 
 async def test_make_role_creates_a_mentionable_role_once(harness: Harness) -> None:
@@ -312,17 +316,21 @@ async def test_make_role_without_manage_roles_names_the_permission(harness: Harn
     assert await cog(h).store.count(h.guild.id, now(h), "all") == 0
 
 
-async def test_without_manage_events_the_countdown_is_made_and_the_event_skipped(harness: Harness) -> None:
+async def test_invited_with_manage_events_only_the_countdown_is_made_and_create_events_named(
+    harness: Harness,
+) -> None:
+    """A server that used the old invite (Manage Events, no Create Events): since February 2026 Discord
+    refuses the event, so the bot doesn't try, and the reply names the permission to add."""
     h = harness
     await configure(h)
     bot_role = h.lb.bot_role(h.guild)
-    h.lb.set_role_permissions(
-        bot_role, discord.Permissions(bot_role.permissions & ~discord.Permissions(manage_events=True).value)
-    )
+    old_invite = discord.Permissions(bot_role.permissions)
+    old_invite.update(create_events=False, manage_events=True)
+    h.lb.set_role_permissions(bot_role, old_invite)
     await run_events(h)
     reply = await create(h, title="Premiere", when="in 3 days")
     assert "\N{WHITE HEAVY CHECK MARK}" in reply.text
-    assert "No Discord event: I'm missing **Manage Events**" in reply.text
+    assert "No Discord event: I'm missing **Create Events**" in reply.text
     assert h.guild.events == {}
     assert not h.lb.requests_to("POST", r"/scheduled-events")
 
@@ -590,3 +598,95 @@ async def test_status_and_config_show_report_each_announcement(harness: Harness)
     assert "**release**: pending" in text
     config = await h.owner.slash("config show")
     assert "Countdowns" in config.text and "1 upcoming; next **Premiere**" in config.text
+
+
+async def test_when_declares_its_length_and_a_run_of_digits_gets_a_short_clear_error(
+    harness: Harness,
+) -> None:
+    """`when` used to reach the bot unbounded: 5,000 digits crashed int() and the error echoed them all."""
+    h = harness
+    await configure(h)
+    with pytest.raises(ClientRefused):
+        await create(h, title="Premiere", when="9" * 5000)  # Discord's client refuses it now
+    reply = await create(h, title="Premiere", when="9" * 100)
+    assert reply.ephemeral and "digits long" in reply.text, reply.text
+    assert "Example" in reply.text and "9" * 61 not in reply.text
+
+
+async def test_a_superscript_digit_is_not_a_countdown_number(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    await created(h, title="Premiere", when="in 3 days")
+    reply = await h.alice.slash("countdown show", countdown="\u00b2")
+    assert reply.ephemeral and "No countdown in this server matches" in reply.text, reply.text
+
+
+async def test_lists_confirmations_and_forms_left_from_before_a_restart_say_they_expired(
+    harness: Harness,
+) -> None:
+    h = harness
+    await configure(h)
+    from cogs.countdowns.store import NewCountdown
+
+    for n in range(1, 13):
+        await cog(h).store.create(
+            NewCountdown(h.guild.id, f"Episode {n}", now(h) + n * DAY, created_by=1), now(h)
+        )
+    listed = await h.alice.slash("countdown list")
+    asked = await h.owner.slash("countdown delete", countdown="1")
+    await h.owner.slash("config theories", channel=h.world.general)
+    form = await h.alice.slash("theory new", episode="S1E1")
+    assert listed.message is not None and asked.message is not None and form.kind == "modal"
+    await h.restart()
+
+    turned = await h.alice.click(listed.message, "Next")
+    assert turned.ephemeral and "This list has expired: run the command again" in turned.text, turned
+    confirmed = await h.owner.click(asked.message, "Delete")
+    assert confirmed.ephemeral and "This confirmation has expired: run the command again" in confirmed.text
+    assert await cog(h).store.get(h.guild.id, 1) is not None
+    submitted = await h.alice.submit(form, title="Late", text="Too late.")
+    assert submitted.ephemeral and "This form has expired: run the command again" in submitted.text
+
+
+async def test_a_delete_confirmation_rechecks_the_moderator(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    await h.owner.slash("config moderator-role", role=h.world.mod_role)
+    countdown = await created(h, title="Premiere", when="in 3 days")
+    asked = await h.mod.slash("countdown delete", countdown=str(countdown.id))
+    assert asked.message is not None
+    await h.owner.slash("config moderator-role")
+    pressed = await h.mod.click(asked.message, "Delete")
+    await pressed.wait_for(lambda r: "Only moderators can do that" in r.text)
+    assert await cog(h).store.get(h.guild.id, countdown.id) is not None
+
+
+async def test_deleting_a_countdown_while_its_event_is_being_made_leaves_no_event(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    gate = hold_route(h, "POST", "/guilds/(?P<guild>[^/]+)/scheduled-events")
+    creating = asyncio.create_task(create(h, title="Premiere", when="in 3 days"))
+    await until(lambda: h.lb.requests_to("POST", r"/scheduled-events$"), what="the event request")
+    countdown_id = (await cog(h).store.page(h.guild.id, now(h), "all", limit=1, offset=0))[0].id
+    asked = await h.owner.slash("countdown delete", countdown=str(countdown_id))
+    assert asked.message is not None
+    deleting = asyncio.create_task(h.owner.click(asked.message, "Delete"))
+    await asyncio.sleep(0.2)  # the delete is waiting for the create, not racing it
+    gate.set()
+    made = await creating
+    assert "\N{WHITE HEAVY CHECK MARK} Countdown #" in made.text, made.text
+    await deleting
+    message = asked.message
+    await until(lambda: "Deleted **Premiere**" in message.content, what="the delete to finish")
+    assert await cog(h).store.get(h.guild.id, countdown_id) is None
+    assert h.guild.events == {}
+
+
+async def test_events_left_without_their_countdown_are_swept(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    lost = await created(h, title="Premiere", when="in 3 days")
+    assert lost.event_id in h.guild.events
+    await cog(h).store.delete(h.guild.id, lost.id)  # as a crash between the two would leave it
+    kept = await created(h, title="Finale", when="in 9 days")
+    assert list(h.guild.events) == [kept.event_id]

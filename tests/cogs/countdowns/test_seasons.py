@@ -175,17 +175,17 @@ async def test_season_refusals(harness: Harness) -> None:
     assert await h.bot.episodes.schedule(h.guild.id) == []
 
 
-async def test_season_without_manage_events_says_so_once(harness: Harness) -> None:
+async def test_season_without_create_events_says_so_once(harness: Harness) -> None:
     h = harness
     await configure(h)
     bot_role = h.lb.bot_role(h.guild)
     h.lb.set_role_permissions(
-        bot_role, discord.Permissions(bot_role.permissions & ~discord.Permissions(manage_events=True).value)
+        bot_role, discord.Permissions(bot_role.permissions & ~discord.Permissions(create_events=True).value)
     )
     await run_events(h)
     reply = await done(await h.owner.slash("countdown season", season=1, first="in 3 days", episodes=5))
     assert "5 created" in reply.text
-    assert reply.text.count("No Discord event: I'm missing **Manage Events**") == 1
+    assert reply.text.count("No Discord event: I'm missing **Create Events**") == 1
     assert h.guild.events == {}
 
 
@@ -287,3 +287,35 @@ async def test_import_refusals(harness: Harness, tmp_path: Path) -> None:
         {"name": "mine \N{MIDDLE DOT} \N{WARNING SIGN} has problems; import it to see them", "value": "mine"}
     ]
     assert await h.bot.episodes.schedule(h.guild.id) == []
+
+
+async def test_importing_a_long_show_fits_every_reply_into_discords_limits(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """7 seasons of 22 episodes made embeds totalling over 6,000 characters in one message."""
+    h = harness
+    await configure(h)
+    cog(h).packs_dir = tmp_path
+    seasons = [
+        {
+            "season": s,
+            "episodes": [
+                {"number": e, "title": f"Episode {e}", "air": f"{2000 + s}-0{1 + e % 9}-{10 + e % 18} 21:00"}
+                for e in range(1, 23)
+            ],
+        }
+        for s in range(1, 8)
+    ]
+    (tmp_path / "long.json").write_text(
+        json.dumps({"show": "A Long Show", "zone": "America/New_York", "seasons": seasons}), encoding="utf-8"
+    )
+    reply = await h.owner.slash("countdown import", pack="long")
+    await reply.wait_for(lambda r: sum(len(m.embeds) for m in r.followups) >= 7, timeout=10)
+    assert not h.lb.violations
+    titles = [e["title"] for m in reply.followups for e in m.embeds]
+    assert titles == [f"Season {s}" for s in range(1, 8)]
+    for message in reply.followups:
+        assert len(message.content) <= 2000 and len(message.embeds) <= 10
+        assert sum(len(e.get("title", "")) + len(e.get("description", "")) for e in message.embeds) <= 6000
+    assert "Imported **A Long Show**" in reply.followups[0].content
+    assert len(await h.bot.episodes.schedule(h.guild.id)) == 7 * 22

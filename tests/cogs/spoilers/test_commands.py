@@ -7,10 +7,11 @@ from typing import Any
 import discord
 import pytest
 
+from bot.episodes import EpisodeCode
 from tests.cogs.support import DAY, severance, with_message_content
 from tests.harness import Harness
 from tests.loopback import Actor, ClientRefused
-from tests.support import PING, unescape
+from tests.support import PING, unescape, visible_outside_spoilers
 
 
 @pytest.mark.parametrize(
@@ -245,3 +246,56 @@ async def test_the_guard_hands_the_text_back_when_it_cannot_repost(harness: Harn
     dms = h.lb.dms_to(fan.user)
     assert "couldn't repost it" in dms[-2].content
     assert unescape(dms[-1].content) == "||Reghabi did it again||"
+
+
+async def test_the_guard_reads_code_spans_as_discord_does(harness: Harness) -> None:
+    """Backticks around the spoiler bars make them code, so the word between them shows in Discord."""
+    h = harness
+    await severance(h)
+    await with_message_content(h)
+    await h.mod.slash("spoilers words add", episode="S2E3", word="Reghabi")
+    await h.mod.slash("spoilers guard on")
+    alice = h.world.members["alice"]
+    hidden = h.lb.post_as(alice, h.world.general, "`code` and ||Reghabi did it||")
+    leak = h.lb.post_as(alice, h.world.general, "`||`Reghabi did it`||`")
+    repost = await h.lb.wait_for_message(
+        lambda m: (
+            m.author.id == h.lb.bot_user.id
+            and m.channel_id == h.world.general.id
+            and not m.ephemeral
+            and "with spoilers for S2E3" in m.content
+        )
+    )
+    await h.settle()
+    assert leak.deleted
+    assert "Reghabi did it" in unescape(repost.content)
+    assert not hidden.deleted
+
+
+async def test_long_lists_fit_and_never_cut_a_spoiler_tag(harness: Harness) -> None:
+    """/config show failed past 1,024 characters of spoiler channels; the words list cut inside ||."""
+    h = harness
+    await severance(h)
+    for n in range(50):
+        channel = h.lb.add_channel(h.guild, f"spoilers-{n:02}-{'x' * 60}")
+        if n % 5 == 0:  # some with a missing permission, which adds a warning line
+            h.lb.set_overwrite(
+                channel, h.lb.bot_role(h.guild), deny=discord.Permissions(manage_messages=True)
+            )
+        await h.bot.spoiler_channels.add(h.guild.id, channel.id, h.owner.id, 0)
+    for n in range(40):
+        await h.bot.spoiler_words.add_word(
+            h.guild.id, EpisodeCode(2, 3), f"Word{n:02} " + "Reghabi " * 10, h.owner.id
+        )
+    await h.settle()
+    shown = await h.mod.slash("config show")
+    assert shown.embeds and not h.lb.violations
+    field = next(f for f in shown.embeds[0]["fields"] if f["name"] == "Spoiler channels")
+    assert len(field["value"]) <= 1024 and "more" in field["value"]
+    listed = await h.mod.slash("spoilers channel list")
+    assert len(listed.content) <= 2000 and not h.lb.violations
+    words = await h.mod.slash("spoilers words list", episode="S2E3")
+    assert len(words.content) <= 2000 and "more lines" in words.content
+    for line in words.content.split("\n"):
+        visible_outside_spoilers(line)  # raises on a line with an unbalanced tag
+        assert "Reghabi" not in visible_outside_spoilers(line)

@@ -13,7 +13,7 @@ from cogs.theories.views import EDIT_INTERVAL
 from tests.harness import Harness
 from tests.loopback import Actor, Channel, Message
 from tests.loopback.actor import Reply
-from tests.support import until
+from tests.support import until, visible_outside_spoilers
 
 
 def cog(h: Harness) -> Any:
@@ -469,3 +469,92 @@ async def test_a_theory_that_cannot_be_posted_leaves_no_thread_and_no_row(harnes
     assert not any(c.is_thread for c in h.lb.channels.values())
     retried = await new_theory(h, h.alice)
     assert "Theory **#1**" in retried.text
+
+
+async def test_odd_numbers_for_a_theory_get_a_clear_answer(harness: Harness) -> None:
+    """ "²".isdigit() is true and int("²") raises; a vote id past SQLite's integers overflowed."""
+    h = harness
+    await configure(h)
+    await new_theory(h, h.alice)
+    reply = await h.bob.slash("theory show", theory="\u00b2")
+    assert reply.ephemeral and "No theory in this server matches" in reply.text, reply.text
+    message = vote_message(h)
+    forged = h.lb.seed_bot_message(
+        h.lb.channels[message.channel_id],
+        {
+            "content": "forged",
+            "components": [
+                {
+                    "type": 1,
+                    "components": [
+                        {"type": 2, "style": 1, "label": "Vote", "custom_id": f"theory:vote:{'9' * 19}:p"}
+                    ],
+                }
+            ],
+        },
+    )
+    clicked = await h.bob.click(forged, "Vote")
+    assert clicked.ephemeral and "This theory no longer exists" in clicked.text, clicked.text
+
+
+async def test_a_theory_on_an_old_episode_hides_a_fresh_spoiler_word_in_its_body(harness: Harness) -> None:
+    """Text the bot posts for a member is checked against the fresh words when it is posted."""
+    h = harness
+    await configure(h)
+    t = int(h.clock.now())
+    await h.bot.episodes.upsert(
+        h.guild.id, [(EpisodeCode(1, 9), None, t - 60 * 86400), (EpisodeCode(2, 3), None, t - 86400)]
+    )
+    await h.bot.spoiler_words.add_word(h.guild.id, EpisodeCode(2, 3), "Reghabi", h.owner.id)
+    leaky = await new_theory(h, h.alice, title="The badge", text="It was R\u0435ghabi all along.")
+    assert "\N{WHITE HEAVY CHECK MARK}" in leaky.text, leaky.text
+    plain = await new_theory(h, h.bob, title="The goats", text="The goats are for the baby.")
+    assert "\N{WHITE HEAVY CHECK MARK}" in plain.text, plain.text
+    first, second = vote_message(h, 1), vote_message(h, 2)
+    assert "ghabi" not in visible_outside_spoilers(first.content), first.content
+    assert "||" in first.content
+    assert "The goats are for the baby." in second.content and "||" not in second.content
+
+
+async def test_a_long_lived_busy_theory_stops_editing_at_discords_cap_and_catches_up(
+    harness: Harness,
+) -> None:
+    """Two hours after posting, the vote message is old: Discord caps its edits (30046). The bot
+    stops editing it instead of asking again on every click, /theory show stays exact, and the
+    buttons catch up once the pause is over."""
+    h = harness
+    await configure(h)
+    await new_theory(h, h.alice)
+    await edits_done(h)
+    h.clock.jump(2 * 3600)
+    message = vote_message(h)
+    edits = rf"^/channels/{message.channel_id}/messages/{message.id}$"
+    clicks = 0
+    while h.lb.old_edits_refused == 0:  # bob votes and withdraws: every click changes the counts
+        await h.bob.click(vote_message(h), "theory:vote:1:p")
+        clicks += 1
+        await edits_done(h)
+    assert clicks == h.lb.old_edit_limit + 1
+    refused_at = len(h.lb.requests_to("PATCH", edits))
+    for _ in range(2):  # still busy: each click is counted, none edits the message
+        await h.bob.click(vote_message(h), "theory:vote:1:p")
+        await edits_done(h)
+    assert len(h.lb.requests_to("PATCH", edits)) == refused_at
+    assert h.lb.old_edits_refused == 1
+    plausible = (clicks + 2) % 2  # an odd number of clicks leaves bob's vote in
+    shown = await h.mod.slash("theory show", theory="1")
+    assert f"{plausible} plausible" in shown.text
+    assert "The counts here are exact" in shown.text
+    stale = labels(vote_message(h))
+    assert stale != [f"Plausible \N{MIDDLE DOT} {plausible}", "Doubtful \N{MIDDLE DOT} 0"]
+    # An hour on, Discord's window has rolled: the catch-up edits once with the counts as they are.
+    h.clock.jump(3600)
+    await until(
+        lambda: (
+            labels(vote_message(h)) == [f"Plausible \N{MIDDLE DOT} {plausible}", "Doubtful \N{MIDDLE DOT} 0"]
+        ),
+        what="the catch-up edit",
+    )
+    assert h.lb.old_edits_refused == 1
+    jobs = await h.bot.jobs.list_for(h.guild.id, "theory-counts", "theory:")
+    assert [j.state for j in jobs] == ["sent"]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cogs.theories.render import plain_chunks
+from bot.spoilers import plain_chunks
 from cogs.theories.rules import DOUBTFUL, PLAUSIBLE, STATUSES, thread_name, vote_change
 
 choices = st.sampled_from([PLAUSIBLE, DOUBTFUL])
