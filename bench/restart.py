@@ -31,6 +31,7 @@ from bot.shards import shard_of
 from tests.fanout import Server, seed_countdowns
 from tests.loopback.process import BotProcess
 
+PLACEHOLDER = 5 * 365 * 86_400  # seeded this far ahead, beyond any other row, then shifted at the spawn
 VARIANTS = {"per shard": False, "every shard": True}  # name -> claim only after every shard is READY
 
 
@@ -46,15 +47,19 @@ async def seed(database: Path, servers: list[Server], due: list[int], now: int) 
         await db.close()
 
 
-async def shift(database: Path, seconds: int) -> None:
-    """Move every release and its announcement by `seconds` (to line the window up with the spawn)."""
+async def shift(database: Path | str, seconds: int, since: int) -> None:
+    """Move the releases at `since` or later, and their announcements, by `seconds` (to line the
+    window up with the spawn; other rows, a scale database's, stay where they are)."""
     db = open_database(database)
     await db.open()
     try:
         async with db.transaction():
-            await db.execute("UPDATE countdowns SET release_at = release_at + ?", (seconds,))
             await db.execute(
-                "UPDATE scheduled_jobs SET due_at = due_at + ?, run_at = run_at + ?", (seconds, seconds)
+                "UPDATE countdowns SET release_at = release_at + ? WHERE release_at >= ?", (seconds, since)
+            )
+            await db.execute(
+                "UPDATE scheduled_jobs SET due_at = due_at + ?, run_at = run_at + ? WHERE due_at >= ?",
+                (seconds, seconds, since),
             )
     finally:
         await db.close()
@@ -70,7 +75,7 @@ async def run(servers: int, announcements: int, window: float, every_shard: bool
         step = servers // announcements
         chosen = built[::step][:announcements]  # consecutive ids land on consecutive shards
         offsets = [int(window * k / announcements) for k in range(announcements)]
-        placeholder = int(time.time()) + 86_400
+        placeholder = int(time.time()) + PLACEHOLDER
         with tempfile.TemporaryDirectory() as folder:
             database = Path(folder) / "restart.db"
             await seed(database, chosen, [placeholder + o for o in offsets], int(time.time()))
@@ -84,7 +89,7 @@ async def run(servers: int, announcements: int, window: float, every_shard: bool
             )
             try:
                 spawned = int(time.time()) + 1
-                await shift(database, spawned - placeholder)
+                await shift(database, spawned - placeholder, placeholder)
                 spawned_mono = time.monotonic() - (time.time() - spawned)
                 await bot.start(timeout=300)
                 deadline = time.time() + window + 120
