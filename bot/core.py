@@ -33,6 +33,7 @@ from .errors import report_error
 from .lock import InstanceLock, ShardLock
 from .ratelimit import DEFAULT_RATE, GlobalRateLimiter
 from .scheduler import MAX_SLEEP, Clock, Scheduler
+from .shedding import defer_if_late
 from .spoilers import RevealButton, RevealRegistry
 from .ui import answer_expired
 
@@ -54,6 +55,11 @@ class CliffTree(app_commands.CommandTree["Cliffhanger"]):
         self, interaction: discord.Interaction[Cliffhanger], error: app_commands.AppCommandError
     ) -> None:
         await report_error(interaction, error)
+
+    async def interaction_check(self, interaction: discord.Interaction[Cliffhanger]) -> bool:
+        # Reached late (the bot is overloaded): defer now, so the reply can follow in time.
+        await defer_if_late(interaction, interaction.client.scheduler.clock.now())
+        return True
 
 
 class Cliffhanger(commands.AutoShardedBot):
