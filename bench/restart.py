@@ -72,8 +72,10 @@ async def run(servers: int, announcements: int, window: float, every_shard: bool
             guild = lb.create_guild(f"Fans {n}", id=guild_id(n))
             built.append(Server(guild, lb.add_channel(guild, "announcements")))
         shard_count = lb.recommended_shards()
+        # Consecutive ids land on consecutive shards (bench.scale.guild_id): every step-th server
+        # would all be on one shard, so each pick moves one server further along.
         step = servers // announcements
-        chosen = built[::step][:announcements]  # consecutive ids land on consecutive shards
+        chosen = [built[k * step + k % step] for k in range(announcements)]
         offsets = [int(window * k / announcements) for k in range(announcements)]
         placeholder = int(time.time()) + PLACEHOLDER
         with tempfile.TemporaryDirectory() as folder:
