@@ -33,7 +33,7 @@ from .errors import report_error
 from .lock import InstanceLock, ShardLock
 from .ratelimit import DEFAULT_RATE, GlobalRateLimiter
 from .scheduler import MAX_SLEEP, Clock, Scheduler
-from .shedding import defer_if_late
+from .shedding import answerable
 from .spoilers import RevealButton, RevealRegistry
 from .ui import answer_expired
 
@@ -58,8 +58,7 @@ class CliffTree(app_commands.CommandTree["Cliffhanger"]):
 
     async def interaction_check(self, interaction: discord.Interaction[Cliffhanger]) -> bool:
         # Reached late (the bot is overloaded): defer now, so the reply can follow in time.
-        await defer_if_late(interaction, interaction.client.scheduler.clock.now())
-        return True
+        return await answerable(interaction, interaction.client.scheduler.clock.now())
 
 
 class Cliffhanger(commands.AutoShardedBot):

@@ -19,11 +19,12 @@ from discord.utils import MISSING
 
 from .errors import UserError
 
-__all__ = ["DEFER_AFTER", "LateResponse", "defer_if_late"]
+__all__ = ["DEADLINE", "DEFER_AFTER", "LateResponse", "answerable"]
 
 log = logging.getLogger(__name__)
 
 DEFER_AFTER = 1.0  # seconds an interaction may wait before its handler starts, before it is deferred
+DEADLINE = 3.0  # Discord's: no first response after this, and the interaction is gone
 
 
 class LateResponse(discord.InteractionResponse[Any]):
@@ -51,17 +52,25 @@ class LateResponse(discord.InteractionResponse[Any]):
         raise UserError("I was too busy to open the form in time, sorry: run the command again.")
 
 
-async def defer_if_late(interaction: discord.Interaction[Any], now: float) -> bool:
-    """Defer a slash command or button press the bot reaches more than DEFER_AFTER s after Discord
-    created it (`now` on the bot's clock); its reply then follows the deferral. True if deferred."""
+async def answerable(interaction: discord.Interaction[Any], now: float) -> bool:
+    """Before a slash command or button press runs (`now` on the bot's clock): False when Discord's
+    3 s deadline has already passed, so nothing can answer it any more (dropped with one log line,
+    not a failed reply and a traceback); deferred first when it waited more than DEFER_AFTER s."""
     waited = now - interaction.created_at.timestamp()
     if waited < DEFER_AFTER or interaction.response.is_done():
-        return False
+        return True
     if interaction.type not in (
         discord.InteractionType.application_command,
         discord.InteractionType.component,
     ):
-        return False  # autocomplete cannot be deferred, and a modal's submit answers at once anyway
+        return True  # autocomplete cannot be deferred, and a modal's submit answers at once anyway
+    if waited >= DEADLINE:
+        log.warning(
+            "interaction %s reached %.1f s after it was created, past Discord's deadline; dropped (the bot is overloaded)",
+            interaction.id,
+            waited,
+        )
+        return False
     late = LateResponse(interaction)
     interaction._cs_response = late  # type: ignore[attr-defined]  # the slot discord.py caches `response` in
     await late.defer(ephemeral=True, thinking=True)

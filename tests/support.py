@@ -121,11 +121,11 @@ STALL = 2.0  # the bot is busy elsewhere for this long after the member clicks
 SLOW_READ = 1.5  # and then each database read takes this long: 3.5 s in all, past the deadline
 
 
-def slow_bot(h: Harness) -> None:
+def slow_bot(h: Harness, stall: float = STALL) -> None:
     """Stall the bot's event loop on the next channel creation, and slow its database reads."""
 
     async def on_guild_channel_create(channel: discord.abc.GuildChannel) -> None:
-        time.sleep(STALL)  # noqa: ASYNC251 - the point: the loop is blocked, as under overload
+        time.sleep(stall)  # noqa: ASYNC251 - the point: the loop is blocked, as under overload
 
     h.bot.add_listener(on_guild_channel_create)
     db = h.bot.db

@@ -5,9 +5,11 @@ its database answers slowly, as when it is overloaded."""
 
 from __future__ import annotations
 
-from bot.shedding import DEFER_AFTER
+import pytest
+
+from bot.shedding import DEADLINE, DEFER_AFTER
 from tests.harness import Harness
-from tests.support import STALL, slow_bot
+from tests.support import STALL, slow_bot, until
 
 
 async def test_a_command_the_bot_reaches_late_is_deferred_and_its_reply_follows(harness: Harness) -> None:
@@ -20,3 +22,18 @@ async def test_a_command_the_bot_reaches_late_is_deferred_and_its_reply_follows(
     assert reply.interaction.response_type == 5 and reply.ephemeral
     await reply.wait_done(timeout=10)
     assert "countdown" in reply.content.lower(), reply.content  # the command's own answer followed
+
+
+async def test_a_command_reached_after_the_deadline_is_dropped_with_one_line(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = harness
+    slow_bot(h, stall=DEADLINE + 0.5)  # nothing the bot sends now can reach the member
+    h.lb.add_channel(h.guild, "watch-party")
+    reply = await h.alice.slash("countdown next", allow_expired=True)
+    assert reply.interaction.expired
+    await until(lambda: "dropped" in caplog.text or "incident" in caplog.text, what="the bot to handle it")
+    assert "past Discord's deadline; dropped" in caplog.text
+    assert "incident" not in caplog.text and "Traceback" not in caplog.text
+    late = [r for r in h.lb.requests if "/interactions/" in r.path and r.status == 404]
+    assert late == []  # no reply was even tried
