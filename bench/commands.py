@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import pstats
 import random
@@ -34,7 +35,7 @@ import statistics
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,25 @@ async def load(world: World, rate: float, seconds: float, seed: int) -> dict[str
     return latencies
 
 
+@contextlib.asynccontextmanager
+async def scale_world(
+    scale: Scale, cluster: Cluster | None
+) -> AsyncIterator[tuple[LoopbackDiscord, World, Path, Path | str]]:
+    """The loopback with the scale database's servers, and a private copy of that database (an
+    SQLite file in a temporary folder, or a PostgreSQL database dropped afterwards)."""
+    built = cached(scale)
+    async with loopback(realistic=True) as lb:
+        world = build_world(lb, scale, built.now)
+        with tempfile.TemporaryDirectory() as name:
+            folder = Path(name)
+            database = copy_to(built, folder) if cluster is None else await copy_to_postgres(built, cluster)
+            try:
+                yield lb, world, folder, database
+            finally:
+                if cluster is not None and isinstance(database, str):
+                    await cluster.drop_database(database)
+
+
 async def run(
     scale: Scale,
     rate: float,
@@ -193,30 +213,22 @@ async def run(
     *,
     cluster: Cluster | None = None,
 ) -> dict[str, Any]:
-    built = cached(scale)
-    async with loopback(realistic=True) as lb:
-        world = build_world(lb, scale, built.now)
-        with tempfile.TemporaryDirectory() as folder:
-            database: Path | str = (
-                copy_to(built, Path(folder)) if cluster is None else await copy_to_postgres(built, cluster)
-            )
-            settle_heap()
-            pauses = GcPauses()
-            async with (
-                BotProcess(
-                    lb.port, database, log_path=Path(folder) / "bot.log", log_level="WARNING", profile=profile
-                ) as bot,
-                pauses,
-            ):
-                spawned = time.monotonic()
-                await bot.start(timeout=300)
-                ready_s = time.monotonic() - spawned
-                await asyncio.sleep(2)  # start-up work settles
-                await load(world, rate, 2, seed + 1)  # warm-up: caches, first-use imports
-                latencies = await load(world, rate, seconds, seed)
-                await bot.stop()
-            if cluster is not None and isinstance(database, str):
-                await cluster.drop_database(database)
+    async with scale_world(scale, cluster) as (lb, world, folder, database):
+        settle_heap()
+        pauses = GcPauses()
+        async with (
+            BotProcess(
+                lb.port, database, log_path=Path(folder) / "bot.log", log_level="WARNING", profile=profile
+            ) as bot,
+            pauses,
+        ):
+            spawned = time.monotonic()
+            await bot.start(timeout=300)
+            ready_s = time.monotonic() - spawned
+            await asyncio.sleep(2)  # start-up work settles
+            await load(world, rate, 2, seed + 1)  # warm-up: caches, first-use imports
+            latencies = await load(world, rate, seconds, seed)
+            await bot.stop()
         violations = list(lb.violations)
     failed = int(latencies.pop("__failed__")[0])
     latencies.pop("__span_s__")
@@ -258,64 +270,56 @@ async def sweep(
     scale: Scale, steps: list[float], seconds: float, seed: int, *, cluster: Cluster | None = None
 ) -> dict[str, Any]:
     """Step the offered rate up until p99 passes SWEEP_P99_MS or answers fail, announcements beside."""
-    built = cached(scale)
-    async with loopback(realistic=True) as lb:
-        world = build_world(lb, scale, built.now)
-        with tempfile.TemporaryDirectory() as folder:
-            database: Path | str = (
-                copy_to(built, Path(folder)) if cluster is None else await copy_to_postgres(built, cluster)
-            )
-            # Servers past the vote servers, one announcement each, over the longest the sweep can take.
-            horizon = 120 + len(steps) * (seconds + 8)
-            count = min(int(horizon / ANNOUNCE_EVERY), scale.servers // 2)
-            announcing = [Server(a.guild, a.channel) for a in world.actors[scale.servers - count :]]
-            placeholder = int(time.time()) + PLACEHOLDER
-            due = await seed_announcements(database, announcing, placeholder)
-            due_of = {s.channel.id: d - placeholder for s, d in zip(announcing, due, strict=True)}
-            settle_heap()
-            rows: list[dict[str, Any]] = []
-            async with BotProcess(
-                lb.port, database, log_path=Path(folder) / "bot.log", log_level="WARNING"
-            ) as bot:
-                spawned = int(time.time()) + 1
-                await shift(database, spawned - placeholder, placeholder)
-                await bot.start(timeout=300)
-                assert bot.proc is not None
-                pid = bot.proc.pid
-                await asyncio.sleep(2)
-                await load(world, steps[0], 2, seed + 1)  # warm-up: caches, first-use imports
-                for n, rate in enumerate(steps):
-                    cpu_before, started = cpu_seconds(pid), time.time()
-                    latencies = await load(world, rate, seconds, seed + 10 + n)
-                    ended = time.time()
-                    failed = int(latencies.pop("__failed__")[0])
-                    span = latencies.pop("__span_s__")[0]
-                    every = [v for values in latencies.values() for v in values]
-                    rows.append(
-                        {
-                            "offered": rate,
-                            "achieved": len(every) / span,
-                            "answered": len(every),
-                            "failed": failed,
-                            **{k: v for k, v in summary(every).items() if k in ("median", "p99")},
-                            "cpu_pct": 100 * (cpu_seconds(pid) - cpu_before) / (ended - started),
-                            "rss_mb": memory_mb(pid)["VmRSS"],
-                            "window": (started, ended),
-                        }
-                    )
-                    step = rows[-1]
-                    print(
-                        f"  {rate:.0f}/s offered: {step['achieved']:.0f}/s answered, median "
-                        f"{step['median']:.1f} ms, p99 {step['p99']:.1f} ms, {failed} failed, "
-                        f"bot CPU {step['cpu_pct']:.0f}%, RSS {step['rss_mb']:.0f} MB",
-                        flush=True,
-                    )
-                    if step["p99"] >= SWEEP_P99_MS or failed:
-                        break
-                await asyncio.sleep(3)  # announcements due at the end arrive
-                await bot.stop()
-            if cluster is not None and isinstance(database, str):
-                await cluster.drop_database(database)
+    async with scale_world(scale, cluster) as (lb, world, folder, database):
+        # Servers past the vote servers, one announcement each, over the longest the sweep can take.
+        horizon = 120 + len(steps) * (seconds + 8)
+        count = min(int(horizon / ANNOUNCE_EVERY), scale.servers // 2)
+        announcing = [Server(a.guild, a.channel) for a in world.actors[scale.servers - count :]]
+        placeholder = int(time.time()) + PLACEHOLDER
+        due = await seed_announcements(database, announcing, placeholder)
+        due_of = {s.channel.id: d - placeholder for s, d in zip(announcing, due, strict=True)}
+        settle_heap()
+        rows: list[dict[str, Any]] = []
+        async with BotProcess(
+            lb.port, database, log_path=Path(folder) / "bot.log", log_level="WARNING"
+        ) as bot:
+            spawned = int(time.time()) + 1
+            await shift(database, spawned - placeholder, placeholder)
+            await bot.start(timeout=300)
+            assert bot.proc is not None
+            pid = bot.proc.pid
+            await asyncio.sleep(2)
+            await load(world, steps[0], 2, seed + 1)  # warm-up: caches, first-use imports
+            for n, rate in enumerate(steps):
+                cpu_before, started = cpu_seconds(pid), time.time()
+                latencies = await load(world, rate, seconds, seed + 10 + n)
+                ended = time.time()
+                failed = int(latencies.pop("__failed__")[0])
+                span = latencies.pop("__span_s__")[0]
+                every = [v for values in latencies.values() for v in values]
+                rows.append(
+                    {
+                        "offered": rate,
+                        "achieved": len(every) / span,
+                        "answered": len(every),
+                        "failed": failed,
+                        **{k: v for k, v in summary(every).items() if k in ("median", "p99")},
+                        "cpu_pct": 100 * (cpu_seconds(pid) - cpu_before) / (ended - started),
+                        "rss_mb": memory_mb(pid)["VmRSS"],
+                        "window": (started, ended),
+                    }
+                )
+                step = rows[-1]
+                print(
+                    f"  {rate:.0f}/s offered: {step['achieved']:.0f}/s answered, median "
+                    f"{step['median']:.1f} ms, p99 {step['p99']:.1f} ms, {failed} failed, "
+                    f"bot CPU {step['cpu_pct']:.0f}%, RSS {step['rss_mb']:.0f} MB",
+                    flush=True,
+                )
+                if step["p99"] >= SWEEP_P99_MS or failed:
+                    break
+            await asyncio.sleep(3)  # announcements due at the end arrive
+            await bot.stop()
         late: list[tuple[float, float]] = []  # (due, lateness)
         for message in lb.bot_messages():
             if message.channel_id in due_of and "Season 3 premiere" in message.text:  # not a reply
