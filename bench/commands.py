@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import os
 import pstats
 import random
 import statistics
@@ -292,6 +293,7 @@ async def sweep(
             await load(world, steps[0], 2, seed + 1)  # warm-up: caches, first-use imports
             for n, rate in enumerate(steps):
                 cpu_before, started = cpu_seconds(pid), time.time()
+                own_before = cpu_seconds(os.getpid())
                 latencies = await load(world, rate, seconds, seed + 10 + n)
                 ended = time.time()
                 failed = int(latencies.pop("__failed__")[0])
@@ -305,6 +307,8 @@ async def sweep(
                         "failed": failed,
                         **{k: v for k, v in summary(every).items() if k in ("median", "p99")},
                         "cpu_pct": 100 * (cpu_seconds(pid) - cpu_before) / (ended - started),
+                        # this process: the loopback Discord and the load generator
+                        "loopback_cpu_pct": 100 * (cpu_seconds(os.getpid()) - own_before) / (ended - started),
                         "rss_mb": memory_mb(pid)["VmRSS"],
                         "window": (started, ended),
                     }
@@ -313,7 +317,8 @@ async def sweep(
                 print(
                     f"  {rate:.0f}/s offered: {step['achieved']:.0f}/s answered, median "
                     f"{step['median']:.1f} ms, p99 {step['p99']:.1f} ms, {failed} failed, "
-                    f"bot CPU {step['cpu_pct']:.0f}%, RSS {step['rss_mb']:.0f} MB",
+                    f"bot CPU {step['cpu_pct']:.0f}%, RSS {step['rss_mb']:.0f} MB, "
+                    f"loopback CPU {step['loopback_cpu_pct']:.0f}%",
                     flush=True,
                 )
                 if step["p99"] >= SWEEP_P99_MS or failed:
@@ -372,6 +377,7 @@ def sweep_main(args: argparse.Namespace) -> None:
             "failed",
             "bot CPU %",
             "RSS MB",
+            "loopback CPU %",
             "announcements",
             "late p99 s",
         ]
@@ -388,6 +394,7 @@ def sweep_main(args: argparse.Namespace) -> None:
                     str(step["failed"]),
                     f"{step['cpu_pct']:.0f}",
                     f"{step['rss_mb']:.0f}",
+                    f"{step['loopback_cpu_pct']:.0f}",
                     str(step["announcements"]),
                     "-" if step["late_p99_s"] is None else f"{step['late_p99_s']:.2f}",
                 ]
