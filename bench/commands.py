@@ -13,11 +13,12 @@ copy-to-postgres), and the bot's start-up on each (spawn to the end of setup_hoo
     python -m bench.commands [--rate 100] [--seconds 30] [--runs 3] [--backend both] [--profile out.prof]
 
 With `--sweep`, the offered rate steps up instead (100, 200, 400, 800 ... per second, `--seconds` at
-each, the same mix) until p99 passes 50 ms or answers miss the 3 s deadline. Each step reports the
+each, the same mix) until p99 passes 50 ms or answers miss the 3 s deadline, and one step more, to
+show how the bot sheds load past that knee. Each step reports the
 offered and achieved rate, median and p99, failures, the bot's CPU and RSS, and the lateness of the
 announcements that fell due during the step: a timeliness workload runs beside the load, one
-announcement every 0.2 s in servers of their own, from the moment the bot is READY (seeded before
-the start, as a restart would find them). The capacity is the highest rate with p99 under 50 ms and
+announcement every 0.2 s in servers of their own, from about when the bot is READY (seeded before
+the start). The capacity is the highest rate with p99 under 50 ms and
 no failures, per backend, in the same run.
 
     python -m bench.commands --sweep [--steps 100,200,400,800,1600] [--seconds 10] [--runs 1]
@@ -44,6 +45,7 @@ from typing import Any
 from bench.common import (
     GcPauses,
     backends,
+    identify_spacing,
     loopback,
     machine,
     postgres,
@@ -253,6 +255,11 @@ ANNOUNCE_EVERY = 0.2  # seconds between the timeliness workload's announcements
 SWEEP_P99_MS = 50.0
 
 
+def within(step: dict[str, Any]) -> bool:
+    """Whether a sweep step counts towards the capacity: p99 under 50 ms and no failures."""
+    return bool(step["p99"] < SWEEP_P99_MS and not step["failed"])
+
+
 async def seed_announcements(database: Path | str, servers: list[Server], first_due: int) -> list[int]:
     """One premiere countdown in each of `servers`, due one every ANNOUNCE_EVERY s from `first_due`."""
     due = [first_due + int(k * ANNOUNCE_EVERY) for k in range(len(servers))]
@@ -272,12 +279,14 @@ async def sweep(
 ) -> dict[str, Any]:
     """Step the offered rate up until p99 passes SWEEP_P99_MS or answers fail, announcements beside."""
     async with scale_world(scale, cluster) as (lb, world, folder, database):
-        # Servers past the vote servers, one announcement each, over the longest the sweep can take.
-        horizon = 120 + len(steps) * (seconds + 8)
+        # Servers past the vote servers, one announcement each, from about when the bot is READY (a
+        # backlog sent at READY would land in the first step) over the longest the sweep can take.
+        lead = int(identify_spacing(lb)) + 10
+        horizon = 30 + len(steps) * (seconds + 8)
         count = min(int(horizon / ANNOUNCE_EVERY), scale.servers // 2)
         announcing = [Server(a.guild, a.channel) for a in world.actors[scale.servers - count :]]
         placeholder = int(time.time()) + PLACEHOLDER
-        due = await seed_announcements(database, announcing, placeholder)
+        due = await seed_announcements(database, announcing, placeholder + lead)
         due_of = {s.channel.id: d - placeholder for s, d in zip(announcing, due, strict=True)}
         settle_heap()
         rows: list[dict[str, Any]] = []
@@ -321,7 +330,9 @@ async def sweep(
                     f"loopback CPU {step['loopback_cpu_pct']:.0f}%",
                     flush=True,
                 )
-                if step["p99"] >= SWEEP_P99_MS or failed:
+                if len(rows) >= 2 and not within(rows[-2]):
+                    break  # one step past the knee shows how the bot sheds load
+                if not within(step) and rate == steps[-1]:
                     break
             await asyncio.sleep(3)  # announcements due at the end arrive
             await bot.stop()
@@ -338,7 +349,7 @@ async def sweep(
         step["announcements"] = len(mine)
         step["late_p99_s"] = quantile(mine, 0.99) if mine else None
         step["late_median_s"] = statistics.median(mine) if mine else None
-    good = [r["offered"] for r in rows if r["p99"] < SWEEP_P99_MS and not r["failed"]]
+    good = [r["offered"] for r in rows if within(r)]
     return {
         "backend": "sqlite" if cluster is None else "postgresql",
         "steps": rows,
