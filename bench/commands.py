@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import os
 import pstats
 import random
@@ -303,8 +304,16 @@ async def sweep(
             for n, rate in enumerate(steps):
                 cpu_before, started = cpu_seconds(pid), time.time()
                 own_before = cpu_seconds(os.getpid())
-                latencies = await load(world, rate, seconds, seed + 10 + n)
+                # The loopback stands in for Discord, which does not stall: its collector waits
+                # between steps (a collection over the requests it logged paused it 100+ ms, which
+                # set the p99 of the bot; bench.fanout does the same).
+                gc.disable()
+                try:
+                    latencies = await load(world, rate, seconds, seed + 10 + n)
+                finally:
+                    gc.enable()
                 ended = time.time()
+                gc.collect()
                 failed = int(latencies.pop("__failed__")[0])
                 span = latencies.pop("__span_s__")[0]
                 every = [v for values in latencies.values() for v in values]
