@@ -19,20 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextvars
 import logging
 from types import TracebackType
 
-__all__ = ["DISCORD_GLOBAL_LIMIT", "URGENT", "GlobalRateLimiter"]
+__all__ = ["DISCORD_GLOBAL_LIMIT", "GlobalRateLimiter"]
 
 log = logging.getLogger(__name__)
 
 DISCORD_GLOBAL_LIMIT = 50  # requests per second per bot (interaction responses are not counted)
 DEFAULT_RATE = 48  # per second: two of headroom for arrival jitter (measured: no global 429s at 10,000 sends)
-
-# Set while the scheduler runs a job: its requests (announcements) go before the rest, such as the
-# vote-count edits that busy servers queue up, so a busy moment never makes an announcement late.
-URGENT: contextvars.ContextVar[bool] = contextvars.ContextVar("cliffhanger_urgent", default=False)
 
 
 class GlobalRateLimiter:
@@ -63,9 +58,6 @@ class GlobalRateLimiter:
         self.spacing = period / rate
         self._granted: collections.deque[float] = collections.deque()
         self._turn = asyncio.Lock()  # first come, first served
-        # Requests that are not urgent queue here first, so at most one of them waits for the window
-        # at a time and an urgent request never queues behind a backlog of them.
-        self._ordinary = asyncio.Lock()
         self.acquired = 0  # requests let through so far
         self.delayed = 0  # of those, how many had to wait for the window
         self.waited = 0.0  # total seconds spent waiting
@@ -87,16 +79,8 @@ class GlobalRateLimiter:
             return self._granted[-1] + self.spacing - now
         return 0.0
 
-    async def acquire(self, *, urgent: bool | None = None) -> None:
-        """Wait until one more request fits in the window. Urgent requests (by default: those made
-        while `URGENT` is set) are granted before every ordinary one still waiting."""
-        if urgent if urgent is not None else URGENT.get():
-            await self._grant()
-            return
-        async with self._ordinary:
-            await self._grant()
-
-    async def _grant(self) -> None:
+    async def acquire(self) -> None:
+        """Wait until one more request fits in the window."""
         loop = asyncio.get_running_loop()
         queued = self._turn.locked()
         started = loop.time()

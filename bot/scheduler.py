@@ -24,7 +24,6 @@ import discord
 
 from .db import StorageError
 from .db.jobs import Job, JobState, JobStore, NewJob
-from .ratelimit import URGENT
 
 __all__ = [
     "NONCE_WINDOW",
@@ -356,7 +355,6 @@ class Scheduler:
         if handler is None:
             await self._retry(job, f"no handler is registered for {job.kind!r} yet", retry_after=60)
             return
-        URGENT.set(True)  # this task's requests go before ordinary ones (vote-count edits, say)
         try:
             result = await handler(job)
         except asyncio.CancelledError:

@@ -9,10 +9,8 @@ import time
 import discord
 import pytest
 
-from bot.db.jobs import Job, NewJob
-from bot.ratelimit import DISCORD_GLOBAL_LIMIT, URGENT, GlobalRateLimiter
+from bot.ratelimit import DISCORD_GLOBAL_LIMIT, GlobalRateLimiter
 from tests.harness import Harness
-from tests.support import until
 
 
 def test_the_default_stays_under_discords_global_limit() -> None:
@@ -75,53 +73,6 @@ async def test_rest_requests_wait_for_the_limiter_but_interaction_responses_do_n
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(channel.send("held back"), 0.3)
     assert harness.lb.bot_messages(harness.world.general) == []
-
-
-async def test_an_urgent_request_goes_before_every_ordinary_one_still_waiting() -> None:
-    # A backlog of ordinary requests (vote-count edits in busy servers) is waiting for the window
-    # when an announcement comes: it takes the next grant, not the one after the backlog.
-    limiter = GlobalRateLimiter(rate=1, period=0.05, burst=1)
-    await limiter.acquire()  # the window is full
-    order: list[str] = []
-
-    async def request(name: str, *, urgent: bool | None = None) -> None:
-        await limiter.acquire(urgent=urgent)
-        order.append(name)
-
-    ordinary = [asyncio.create_task(request(f"edit {n}")) for n in range(6)]
-    await asyncio.sleep(0)  # all six are queued
-    announcement = asyncio.create_task(request("announcement", urgent=True))
-    await asyncio.gather(*ordinary, announcement)
-    assert order.index("announcement") <= 1  # at most the one ordinary request already at the window
-    assert [o for o in order if o != "announcement"] == [f"edit {n}" for n in range(6)]
-
-
-async def test_a_scheduled_jobs_requests_are_urgent(harness: Harness) -> None:
-    harness.bot.rate_limiter = limiter = GlobalRateLimiter(rate=1, period=60)
-    await limiter.acquire()  # the window is full for a minute: only the order of waiters matters
-    seen: list[bool] = []
-    acquire = limiter.acquire
-
-    async def recorded(*, urgent: bool | None = None) -> None:
-        seen.append(URGENT.get())
-        await asyncio.sleep(0)
-
-    limiter.acquire = recorded  # type: ignore[method-assign]
-    channel = harness.bot.get_channel(harness.world.general.id)
-    assert isinstance(channel, discord.TextChannel)
-    await channel.send("ordinary")
-
-    async def job(_job: Job) -> str | None:
-        await channel.send("scheduled")
-        return None
-
-    harness.bot.scheduler.register("urgent-probe", job)
-    await harness.bot.guild_store.update(harness.guild.id, show_name="Severance")  # jobs belong to a server
-    now = int(harness.clock.now())
-    await harness.bot.scheduler.schedule([NewJob(harness.guild.id, "urgent-probe", "one", now)])
-    await until(lambda: len(seen) == 2, what="the job's request")
-    assert seen == [False, True]
-    limiter.acquire = acquire  # type: ignore[method-assign]
 
 
 def test_a_process_running_some_shards_takes_its_share_of_the_global_limit() -> None:
