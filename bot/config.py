@@ -20,6 +20,8 @@ DEFAULT_DATABASE_PATH = Path("data") / "cliffhanger.db"
 DEFAULT_TVMAZE_URL = "https://api.tvmaze.com"
 DEFAULT_POOL_SIZE = 10
 EXAMPLE_DATABASE_URL = "postgresql://cliffhanger:secret@localhost/cliffhanger"
+DEFAULT_SHOW_SYNC_HOURS = 6
+MAX_SHOW_SYNC_HOURS = 168
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -59,6 +61,8 @@ class Settings:
         if self.shard_count is None:
             return None
         return ShardSlice(self.shard_count, self.shard_ids or tuple(range(self.shard_count)))
+
+    show_sync_hours: int = DEFAULT_SHOW_SYNC_HOURS
 
     @classmethod
     def from_env(
@@ -126,6 +130,7 @@ class Settings:
                 "MESSAGE_CONTENT_INTENT", values.get("MESSAGE_CONTENT_INTENT", "")
             ),
             tvmaze_url=_parse_base_url("TVMAZE_URL", values.get("TVMAZE_URL", ""), DEFAULT_TVMAZE_URL),
+            show_sync_hours=_parse_hours("SHOW_SYNC_HOURS", values.get("SHOW_SYNC_HOURS", "")),
         )
 
 
@@ -201,6 +206,19 @@ def _parse_bool(name: str, raw: str) -> bool:
     if value in _FALSE:
         return False
     raise ConfigError(f"{name} must be true or false, not {raw.strip()!r}: for example {name}=false.")
+
+
+def _parse_hours(name: str, raw: str) -> int:
+    """Whole hours from 1 to a week; empty means the default."""
+    value = raw.strip()
+    if not value:
+        return DEFAULT_SHOW_SYNC_HOURS
+    if not value.isdigit() or not 1 <= int(value) <= MAX_SHOW_SYNC_HOURS:
+        raise ConfigError(
+            f"{name} must be a whole number of hours from 1 to {MAX_SHOW_SYNC_HOURS}, not {value!r}: for "
+            f"example {name}={DEFAULT_SHOW_SYNC_HOURS}, or leave it empty for the default."
+        )
+    return int(value)
 
 
 def _parse_base_url(name: str, raw: str, default: str) -> str:

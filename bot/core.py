@@ -35,6 +35,7 @@ from .ratelimit import DEFAULT_RATE, GlobalRateLimiter
 from .scheduler import MAX_SLEEP, Clock, Scheduler
 from .shedding import answerable
 from .spoilers import RevealButton, RevealRegistry
+from .tvmaze import TVmaze
 from .ui import answer_expired
 
 __all__ = ["IDENTIFY_WINDOW", "CliffTree", "Cliffhanger"]
@@ -133,8 +134,15 @@ class Cliffhanger(commands.AutoShardedBot):
         self.scheduler = Scheduler(
             self.jobs,
             clock=clock,
+            gate=self._scheduler_gate,
             max_sleep=MAX_SLEEP if self.db.dialect == "sqlite" else SHARED_DATABASE_MAX_SLEEP,
         )
+        # Work a feature must finish before the scheduler posts anything after a start (a sync of
+        # followed shows that may move what fell due meanwhile). Each bounds its own wait.
+        self.startup_holds: list[Callable[[], Awaitable[object]]] = []
+        # The one way to TVmaze: its call budget and cache are the whole process's. Its clock is the
+        # scheduler's, so a cached list's age and TVmaze's update stamps are read on one clock.
+        self.tvmaze = TVmaze(settings.tvmaze_url, clock=self.scheduler.clock.now)
         # A discussion thread per release: /spoilers discussions sets it up, announcements link to it.
         self.discussions = Discussions(self)
         # Every REST request except interaction responses passes through this limiter, so a fan-out
@@ -257,6 +265,12 @@ class Cliffhanger(commands.AutoShardedBot):
         self.synced = True
         return True
 
+    async def _scheduler_gate(self) -> None:
+        """Before the scheduler's first claim: the start-up holds features registered. (A guild's
+        jobs also wait for its own shard's guild cache: see on_shard_ready.)"""
+        for hold in list(self.startup_holds):
+            await hold()
+
     # -- gateway -------------------------------------------------------------------------------
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Space IDENTIFYs the way Discord rate limits them: one per bucket per 5 s.
@@ -295,11 +309,12 @@ class Cliffhanger(commands.AutoShardedBot):
         await self.close()
 
     async def close(self) -> None:
-        """Stop the scheduler, disconnect, then close the database."""
+        """Stop the scheduler, disconnect, then close TVmaze's session and the database."""
         await self.scheduler.stop()
         await super().close()
         if isinstance(self.instance_lock, ShardLock):
             await self.instance_lock.release()
+        await self.tvmaze.close()
         await self.db.close()
         if isinstance(self.instance_lock, InstanceLock):
             self.instance_lock.release()

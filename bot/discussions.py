@@ -116,7 +116,7 @@ def discussion_jobs(guild_id: int, episodes: Iterable[Episode], now: int) -> lis
 
 class Discussions:
     """Opens each release's discussion thread once. The spoilers cog registers `run_job` for
-    DISCUSSION_JOB and `follow_schedule` on the episode store; announcements ask `thread_for`."""
+    DISCUSSION_JOB and `follow_schedule` on the episode store; announcements ask `threads_for`."""
 
     def __init__(self, bot: Cliffhanger) -> None:
         self.bot = bot
@@ -169,13 +169,14 @@ class Discussions:
             found = await self._open(guild, code, job)
         return f"{found.channel_id}/{found.thread_id}"
 
-    async def thread_for(self, guild: discord.Guild, code: EpisodeCode) -> int | None:
-        """The episode's discussion thread for its release announcement: every release due in the
-        server is opened first, in episode order, so the announcement can link to it. Never raises: a
-        thread that can't be opened now is left to its own job (which retries and reports)."""
+    async def threads_for(self, guild: discord.Guild, codes: Iterable[EpisodeCode]) -> dict[EpisodeCode, int]:
+        """The episodes' discussion threads for their release announcement (one, or each of a
+        streaming drop's): every release due in the server is opened first, in episode order, so the
+        announcement can link to them. Never raises: a thread that can't be opened now is left out,
+        to its own job (which retries and reports)."""
         settings = await self.bot.guild_store.get(guild.id)
         if settings.discussion_channel_id is None:
-            return None
+            return {}
         now = self.now()
         due = [
             job
@@ -193,8 +194,12 @@ class Discussions:
                 log.info(
                     "discussion %s in guild %s not opened for its announcement: %s", job.key, guild.id, exc
                 )
-        found = await self.store.get(guild.id, code)
-        return found.thread_id if found is not None else None
+        threads: dict[EpisodeCode, int] = {}
+        for code in codes:
+            found = await self.store.get(guild.id, code)
+            if found is not None and found.thread_id is not None:
+                threads[code] = found.thread_id
+        return threads
 
     async def _still_due(self, job: Job) -> EpisodeCode:
         code = job_code(job)

@@ -48,6 +48,8 @@ __all__ = [
     "SyncPlan",
     "choice_label",
     "choice_labels",
+    "decode_slots",
+    "encode_slots",
     "plan_sync",
     "release_label",
     "slot_order",
@@ -82,6 +84,31 @@ def slot_order(slot: Slot) -> tuple[int, int, int]:
 
 def _sorted(slots: Iterable[Slot]) -> tuple[Slot, ...]:
     return tuple(sorted(set(slots), key=slot_order))
+
+
+_SLOT = re.compile(r"S([0-9]{1,2})(?:E([0-9]{1,3})|#([0-9]{1,19}))")
+
+
+def encode_slots(slots: Iterable[Slot]) -> str:
+    """How a countdown stores the episodes it covers: 'S1E1 S1E2 S5#13977' (a special by TVmaze id)."""
+    return " ".join(
+        f"S{s.season}#{s.tvmaze_id}" if isinstance(s, Special) else str(s) for s in _sorted(slots)
+    )
+
+
+def decode_slots(text: str) -> tuple[Slot, ...]:
+    """The episodes `encode_slots` wrote, in slot order; ValueError for anything else."""
+    slots: list[Slot] = []
+    for token in text.split():
+        found = _SLOT.fullmatch(token)
+        if found is None:
+            raise ValueError(f"not an episode of a countdown: {token!r}")
+        season = int(found[1])
+        if found[2] is not None:
+            slots.append(EpisodeCode(season, int(found[2])))
+        else:
+            slots.append(Special(season, int(found[3])))
+    return _sorted(slots)
 
 
 def release_label(slots: Sequence[Slot]) -> str:

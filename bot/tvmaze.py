@@ -18,6 +18,7 @@ import asyncio
 import collections
 import datetime as dt
 import email.utils
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -45,6 +46,8 @@ __all__ = [
     "TVmazeError",
     "TVmazeNotFound",
     "TVmazeUnavailable",
+    "episodes_from_json",
+    "episodes_to_json",
     "parse_airstamp",
     "parse_episode",
     "parse_show",
@@ -247,6 +250,25 @@ def parse_episode(value: Any) -> Episode:
         airs_at=parse_airstamp(_field(data, "airstamp", (str, type(None)), where), where),
         runtime=runtime if isinstance(runtime, int) and not isinstance(runtime, bool) else None,
     )
+
+
+def episodes_to_json(episodes: tuple[Episode, ...]) -> str:
+    """An episode list as the bot keeps it across restarts (its own compact form, not TVmaze's)."""
+    return json.dumps(
+        [[e.id, e.season, e.number, e.type, e.name, e.airs_at, e.runtime] for e in episodes],
+        separators=(",", ":"),
+    )
+
+
+def episodes_from_json(text: str) -> tuple[Episode, ...]:
+    """The list `episodes_to_json` wrote; TVmazeDataError if it is not that."""
+    try:
+        return tuple(
+            Episode(id=i, season=s, number=n, type=t, name=name, airs_at=at, runtime=r)
+            for i, s, n, t, name, at, r in json.loads(text)
+        )
+    except (ValueError, TypeError) as exc:
+        raise TVmazeDataError(f"a stored episode list is damaged ({exc}).") from None
 
 
 def _parse_list(value: Any, what: str) -> list[Any]:
@@ -471,6 +493,23 @@ class TVmaze:
         """The last episode list fetched for a show, however old, without a call (None if none)."""
         entry = self._episodes.get(show_id)
         return None if entry is None else entry.value
+
+    def episodes_fetched_at(self, show_id: int) -> float | None:
+        """When the cached episode list of a show was fetched (this client's clock), or None."""
+        entry = self._episodes.get(show_id)
+        return None if entry is None else entry.fetched_at
+
+    def remember_episodes(self, show_id: int, episodes: tuple[Episode, ...], fetched_at: float) -> None:
+        """Seed the cache with a list fetched earlier (kept across a restart), unless it holds a
+        newer one. `updated_since` and the cache's age decide when it is fetched again, as for any."""
+        entry = self._episodes.get(show_id)
+        if entry is None or entry.fetched_at < fetched_at:
+            self._episodes[show_id] = _Cached(episodes, fetched_at)
+
+    @property
+    def paused_for(self) -> float:
+        """Seconds every call still waits because of a 429's Retry-After (0 when none)."""
+        return max(0.0, self._paused_until - asyncio.get_running_loop().time())
 
     def _known_search(self, query: str) -> tuple[str, list[SearchResult] | None]:
         """The normalised query, and its answer if that needs no call (empty query, or cached)."""

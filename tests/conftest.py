@@ -21,6 +21,8 @@ from bot.db import Database
 from tests.clocks import ShiftedClock
 from tests.harness import Harness, World, build_world
 from tests.loopback import BOT_TOKEN, LoopbackDiscord, running
+from tests.loopback.tvmaze import LoopbackTVmaze
+from tests.loopback.tvmaze import running as serving
 from tests.postgres import Cluster, missing_reason
 from tests.support import migrated
 
@@ -107,19 +109,30 @@ def world(loopback: LoopbackDiscord) -> World:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_location: str) -> Settings:
+async def tv() -> AsyncIterator[LoopbackTVmaze]:
+    """A loopback TVmaze: every bot in the tests gets its schedules here, never from the internet."""
+    async with serving(LoopbackTVmaze()) as loopback_tv:
+        yield loopback_tv
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_location: str, tv: LoopbackTVmaze) -> Settings:
     return Settings(
         discord_token=BOT_TOKEN,
         database_path=tmp_path / "cliffhanger.db",
         database_url=database_location if database_location.startswith("postgresql://") else None,
         log_level="DEBUG",
+        tvmaze_url=tv.url,
     )
 
 
 @pytest.fixture
-async def harness(loopback: LoopbackDiscord, world: World, settings: Settings) -> AsyncIterator[Harness]:
-    h = Harness(loopback, world, settings, ShiftedClock())
+async def harness(
+    loopback: LoopbackDiscord, world: World, settings: Settings, tv: LoopbackTVmaze
+) -> AsyncIterator[Harness]:
+    h = Harness(loopback, world, settings, ShiftedClock(), tv=tv)
     loopback.clock = h.clock.now  # Discord's "now" travels with the bot's
+    tv.clock = h.clock.now  # and so do TVmaze's update stamps
     await h.start()
     try:
         yield h

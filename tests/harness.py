@@ -16,6 +16,7 @@ from bot.core import Cliffhanger
 from bot.db import Database
 from tests.clocks import ShiftedClock, SteppingClock
 from tests.loopback import Actor, Channel, ChannelType, Guild, LoopbackDiscord, Role
+from tests.loopback.tvmaze import LoopbackTVmaze
 
 T = TypeVar("T")
 
@@ -57,6 +58,7 @@ class Harness:
     world: World
     settings: Settings
     clock: ShiftedClock
+    tv: LoopbackTVmaze | None = None  # the loopback TVmaze the bot's TVMAZE_URL points at
     # The identify window is the bot's own wait between IDENTIFYs: taken at once, and recorded.
     identify_clock: SteppingClock = field(default_factory=SteppingClock)
     _bot: Cliffhanger | None = None

@@ -26,6 +26,7 @@ SETTINGS = {
     "DATABASE_POOL_SIZE",
     "SHARD_COUNT",
     "SHARD_IDS",
+    "SHOW_SYNC_HOURS",
 }
 
 

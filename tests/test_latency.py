@@ -19,7 +19,7 @@ from discord import app_commands
 
 from bot.episodes import EpisodeCode
 from tests.cogs.countdowns.support import configure as configure_countdowns
-from tests.cogs.countdowns.support import created
+from tests.cogs.countdowns.support import created, follow, severance_on_tv
 from tests.cogs.support import severance, write_recap
 from tests.harness import Harness
 from tests.loopback import Reply
@@ -81,6 +81,16 @@ async def a_countdown(h: Harness) -> None:
     """Announcements set up, and countdown #1 with a ping role of its own."""
     await configure_countdowns(h)
     await created(h, title="Premiere", when="in 3 days", make_role=True)
+
+
+async def a_show_on_tvmaze(h: Harness) -> int:
+    await configure_countdowns(h)
+    return severance_on_tv(h)
+
+
+async def a_followed_show(h: Harness) -> None:
+    reply = await follow(h, await a_show_on_tvmaze(h))
+    assert "\N{WHITE HEAVY CHECK MARK}" in reply.text, reply.text
 
 
 async def show_unset(h: Harness) -> None:
@@ -167,6 +177,11 @@ simple("countdown edit", a_countdown, "owner", countdown="1", title="Finale", wh
 simple("countdown status", a_countdown, "owner", countdown="1")
 simple("countdown season", configure_countdowns, "owner", season=3, first="in 2 days", episodes=4)
 simple("countdown import", configure_countdowns, "owner", pack="severance")
+# /show: follow fetches from the loopback TVmaze, then makes ten countdowns with their events
+simple("show follow", a_show_on_tvmaze, "owner", show="tvmaze:44933", make_role=True)
+simple("show unfollow", a_followed_show, "owner")
+simple("show status", a_followed_show, "alice")
+simple("show sync", a_followed_show, "owner")
 # /spoilers
 simple("spoilers channel add", show_unset, "mod", channel=lambda h: h.world.spoilers)
 simple("spoilers channel remove", severance, "mod", channel=lambda h: h.world.spoilers)

@@ -64,6 +64,42 @@ class EpisodeStore:
             )
             await self._changed(guild_id)
 
+    async def set_rows(
+        self, guild_id: int, episodes: Sequence[tuple[EpisodeCode, str | None, int | None]]
+    ) -> None:
+        """Write episodes exactly as given: a None title or air time clears it (a schedule source that
+        took a date back to TBA), where `upsert` keeps the old value."""
+        if not episodes:
+            return
+        async with self.guilds.writing(guild_id) as conn:
+            await conn.executemany(
+                """
+                INSERT INTO episodes (guild_id, season, number, title, air_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (guild_id, season, number) DO UPDATE SET
+                    title = excluded.title,
+                    air_at = excluded.air_at
+                """,
+                [(guild_id, code.season, code.episode, title, air_at) for code, title, air_at in episodes],
+            )
+            await self._changed(guild_id)
+
+    async def delete_many(self, guild_id: int, codes: Sequence[EpisodeCode]) -> None:
+        """Take episodes out of the schedule."""
+        if not codes:
+            return
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "DELETE FROM episodes WHERE guild_id = ? AND season = ? AND number = ?",
+                [(guild_id, code.season, code.episode) for code in codes],
+            )
+            await self._changed(guild_id)
+
+    async def clear(self, guild_id: int) -> None:
+        """Empty the server's schedule (it follows another show now)."""
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM episodes WHERE guild_id = ?", (guild_id,))
+            await self._changed(guild_id)
+
     async def get(self, guild_id: int, code: EpisodeCode) -> Episode | None:
         row = await self.db.fetchone(
             "SELECT * FROM episodes WHERE guild_id = ? AND season = ? AND number = ?",

@@ -189,6 +189,20 @@ class JobStore:
             (reason, now, guild_id, kind, *keys),
         )
 
+    async def retire(self, guild_id: int, kind: str, key_prefix: str) -> int:
+        """Move the finished jobs of an owner that is gone (a deleted countdown) out of its keys and
+        series, keeping them as a record. SQLite gives a new row the highest id again after that row
+        was deleted, so a new countdown can get a deleted one's id: without this its milestones would
+        find the old ones' keys already sent and never post. Returns how many were moved."""
+        escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return await self.db.execute(
+            """
+            UPDATE scheduled_jobs SET key = 'retired:' || id || ':' || key, series = NULL
+            WHERE guild_id = ? AND kind = ? AND key LIKE ? ESCAPE '\\' AND state NOT IN ('pending', 'sending')
+            """,
+            (guild_id, kind, escaped + "%"),
+        )
+
     async def get(self, guild_id: int, kind: str, key: str) -> Job | None:
         row = await self.db.fetchone(
             "SELECT * FROM scheduled_jobs WHERE guild_id = ? AND kind = ? AND key = ?", (guild_id, kind, key)
@@ -205,6 +219,20 @@ class JobStore:
             ORDER BY due_at, id
             """,
             (guild_id, kind, escaped + "%"),
+        )
+        return [Job.from_row(r) for r in rows]
+
+    async def latest(self, guild_id: int, kind: str, key_prefix: str, limit: int) -> list[Job]:
+        """The newest jobs of one owner (by due time, newest first): what happened lately."""
+        escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self.db.fetchall(
+            """
+            SELECT * FROM scheduled_jobs
+            WHERE guild_id = ? AND kind = ? AND key LIKE ? ESCAPE '\\'
+            ORDER BY due_at DESC, id DESC
+            LIMIT ?
+            """,
+            (guild_id, kind, escaped + "%", limit),
         )
         return [Job.from_row(r) for r in rows]
 

@@ -10,6 +10,7 @@ import discord
 
 from bot.checks import ANNOUNCE_PERMISSIONS, missing_permissions
 from bot.db.jobs import Job
+from bot.episodes import EpisodeCode
 from bot.notices import tell_moderators
 from bot.scheduler import JobFailed, JobRetry, JobSkipped, describe_http_error, send_once
 
@@ -92,11 +93,13 @@ class Announcer:
             now=self.bot.scheduler.clock.now(),
             episode_title=episode.title if episode else None,
         )
-        if offset == 0 and countdown.code is not None:
-            # The release links to its discussion thread, opened now if it isn't yet (bot/discussions.py).
-            thread_id = await self.bot.discussions.thread_for(guild, countdown.code)
-            if thread_id is not None:
-                embed.description = f"{embed.description}\n\N{SPEECH BALLOON} Talk about it in <#{thread_id}>"
+        codes = [slot for slot in countdown.slots if isinstance(slot, EpisodeCode)]
+        if offset == 0 and codes:
+            # The release links to its discussion thread, or a drop to each of its episodes' threads
+            # (one per episode), opened now if they aren't yet (bot/discussions.py).
+            link = render.discussion_line(await self.bot.discussions.threads_for(guild, codes))
+            if link is not None:
+                embed.description = f"{embed.description}\n{link}"
         mentions = discord.AllowedMentions(
             everyone=False, users=False, roles=[role] if role is not None else False, replied_user=False
         )

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
@@ -15,23 +13,21 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ANNOUNCE_PERMISSIONS, ensure_bot_can, ensure_moderator, moderator_only
+from bot.checks import ensure_moderator, moderator_only
 from bot.config_registry import ConfigSection
 from bot.embeds import DESCRIPTION_MAX, fit_lines, fit_text, pack_embeds
 from bot.episodes import EpisodeCode
 from bot.errors import UserError
 from bot.lookup import find_by_ref
 from bot.roles import ensure_label_role
-from bot.spoilers import ensure_title_safe
-from bot.text import clean_title, escape
+from bot.text import escape
 from bot.timeparse import When, Zone, describe, zone_label
 from bot.transformers import WhenTransformer, server_zone
 
 from . import render
 from .announce import Announcer
-from .events import DESCRIPTION, EventMirror
 from .packs import PACKS_DIR, Pack, find_pack, list_packs, load_pack
-from .roles import default_role_name, make_ping_role, ping_role_warnings
+from .roles import ping_role_warnings
 from .rules import (
     CADENCES,
     DEFAULT_MILESTONES,
@@ -39,12 +35,14 @@ from .rules import (
     JOB_KIND,
     describe_milestones,
     episode_times,
+    episode_title,
     key_prefix,
     milestone_label,
     parse_milestones,
-    plan_jobs,
+    release_milestones,
 )
-from .store import Countdown, CountdownStore, NewCountdown, Which
+from .service import EX_CREATE, CountdownService, Scheduled
+from .store import Countdown, NewCountdown, Which
 from .views import ConfirmDelete, ListPager, NotifyButton, notify_view
 
 if TYPE_CHECKING:
@@ -56,21 +54,11 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["Cliffhanger"]
 
-EX_CREATE = "/countdown create title:Severance season 2 when:jan 17 9pm"
 EX_WHEN_CREATE = "/countdown create title:Severance season 2 when:{when}"
 EX_WHEN_EDIT = "/countdown edit countdown:1 when:{when}"
 EX_WHEN_SEASON = "/countdown season season:2 first:{when} episodes:10"
 EX_MILESTONES = "/countdown create title:Premiere when:in 30 days milestones:14d,1d,10m"
-EX_ROLE = "/countdown create title:Premiere when:in 30 days role:@Severance pings"
 EX_SHOW = "/countdown show countdown:1"
-
-
-@dataclass
-class Scheduled:
-    """What (re)scheduling a countdown did, for the moderator's reply."""
-
-    passed: list[int] = field(default_factory=list)  # milestones whose time had already gone
-    already_sent: list[int] = field(default_factory=list)  # announced before; not repeated
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +81,13 @@ class Countdowns(
 ):
     """Moderators create, edit and delete (checked when each command runs); anyone can look."""
 
-    def __init__(self, bot: Cliffhanger) -> None:
+    def __init__(self, bot: Cliffhanger, service: CountdownService) -> None:
         self.bot = bot
-        self.store = CountdownStore(bot.db, bot.guild_store)
-        self.events = EventMirror(self.store)
+        self.service = service
+        self.store = service.store
+        self.events = service.events
         self.announcer = Announcer(bot, self.store)
         self.packs_dir = PACKS_DIR
-        self._serial: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -113,24 +101,13 @@ class Countdowns(
         self.bot.config_registry.remove("countdowns")
 
     def now(self) -> float:
-        return self.bot.scheduler.clock.now()
-
-    def serial(self, guild_id: int) -> asyncio.Lock:
-        """Held while a server's countdowns are created, edited or deleted together with their Discord
-        events, so a delete never runs while the same countdown's event is being made or moved (which
-        left orphaned events, or recreated one for a deleted countdown). A server belongs to one
-        process (its shard's), so an in-process lock is enough."""
-        return self._serial[guild_id]
+        return self.service.now()
 
     # ==========================================================================================
     # shared steps
     # ==========================================================================================
     async def checked_title(self, guild_id: int, raw: str, *, example: str = EX_CREATE) -> str:
-        """Every countdown title passes through here (create, edit, season, import), so a
-        server-specific check such as spoiler-safe titles needs adding in this one place."""
-        title = clean_title(raw, example=example)
-        await ensure_title_safe(self.bot, guild_id, title, example=example)
-        return title
+        return await self.service.checked_title(guild_id, raw, example=example)
 
     async def resolve(self, interaction: Interaction, text: str) -> Countdown:
         """The countdown a member named: an id from autocomplete, '#12', or an exact title."""
@@ -144,88 +121,6 @@ class Countdowns(
             noun=("countdown", "countdowns"),
             example="/countdown show countdown:{number}",
         )
-
-    async def target_channel(
-        self, guild: discord.Guild, channel: discord.TextChannel | None, *, example: str
-    ) -> discord.TextChannel:
-        """The channel a countdown will announce in, checked now: the given one or the server's."""
-        if channel is not None:
-            ensure_bot_can(channel, ANNOUNCE_PERMISSIONS, example=example)
-            return channel
-        settings = await self.bot.guild_store.get(guild.id)
-        if settings.announce_channel_id is None:
-            raise UserError(
-                "This server has no announcement channel yet. Pick a channel for this countdown, or set the "
-                "default with `/config announcements`.",
-                example=f"{example} channel:#announcements",
-            )
-        default = guild.get_channel(settings.announce_channel_id)
-        if not isinstance(default, discord.TextChannel):
-            raise UserError(
-                "The server's announcement channel was deleted. Pick a channel for this countdown, or set a "
-                "new default with `/config announcements`.",
-                example=f"{example} channel:#announcements",
-            )
-        ensure_bot_can(default, ANNOUNCE_PERMISSIONS, example=f"{example} channel:#{default.name}")
-        return default
-
-    async def ping_role(
-        self,
-        guild: discord.Guild,
-        role: discord.Role | None,
-        make_role: bool,
-        *,
-        moderator: discord.Member | discord.User,
-        name_base: str,
-        channel: discord.TextChannel,
-        notes: list[str],
-    ) -> discord.Role | None:
-        """The role to ping (given, made, or none), with notes on what won't work yet."""
-        if role is None and make_role:
-            role, created = await make_ping_role(
-                self.bot, guild, default_role_name(name_base), moderator=moderator, example=EX_ROLE
-            )
-            notes.append(
-                f"{'Created' if created else 'Reusing'} the ping role {role.mention}; members get it with **Notify me**."
-            )
-        if role is not None:
-            notes.extend(ping_role_warnings(role, channel))
-        return role
-
-    async def check_role_options(
-        self, interaction: Interaction, role: discord.Role | None, make_role: bool, *, example: str = EX_ROLE
-    ) -> None:
-        """Refuse a bad ping role before anything is deferred or created."""
-        if role is not None and make_role:
-            raise UserError("Pick a `role` or set `make_role`, not both.", example=example)
-        if role is not None:
-            await ensure_label_role(self.bot, role, moderator=interaction.user, example=example)
-
-    async def schedule(self, countdown: Countdown, now: float) -> Scheduled:
-        """Make the scheduler's jobs match the countdown: pending ones are re-timed, ones that no
-        longer apply are cancelled with a reason, and ones already announced are never repeated."""
-        plan = plan_jobs(countdown.guild_id, countdown.id, countdown.release_at, countdown.milestones, now)
-        existing = await self.bot.jobs.list_for(countdown.guild_id, JOB_KIND, key_prefix(countdown.id))
-        stale = [j.key for j in existing if j.state == "pending" and j.key not in plan.keys]
-        await self.bot.scheduler.cancel_keys(
-            countdown.guild_id, JOB_KIND, stale, "the countdown changed and this milestone no longer applies"
-        )
-        await self.bot.scheduler.schedule(plan.jobs, revive=True)
-        sent = [
-            int(j.payload.get("offset", -1)) for j in existing if j.key in plan.keys and j.state == "sent"
-        ]
-        return Scheduled(passed=plan.passed, already_sent=sent)
-
-    def event_location(self, guild: discord.Guild, countdown: Countdown, network: str | None = None) -> str:
-        if network:
-            return network
-        channel_id = countdown.channel_id
-        channel = guild.get_channel(channel_id) if channel_id else None
-        return f"Announced in #{channel.name}" if channel is not None else "Announced in this server"
-
-    @staticmethod
-    def event_description(countdown: Countdown) -> str:
-        return DESCRIPTION.format(id=countdown.id)
 
     def schedule_notes(self, report: Scheduled) -> list[str]:
         notes = []
@@ -365,14 +260,14 @@ class Countdowns(
         assert guild is not None  # noqa: S101 - guild_only
         clean = await self.checked_title(guild.id, title)
         offsets = parse_milestones(milestones, example=EX_MILESTONES) if milestones else DEFAULT_MILESTONES
-        target = await self.target_channel(
+        target = await self.service.target_channel(
             guild, channel, example=f"/countdown create title:{clean} when:in 3 days"
         )
-        await self.check_role_options(interaction, role, make_role)
+        await self.service.check_role_options(interaction, role, make_role)
         await interaction.response.defer(ephemeral=True, thinking=True)
         notes: list[str] = [f"Read as {describe(when.at, when.zone)}."]
         settings = await self.bot.guild_store.get(guild.id)
-        ping = await self.ping_role(
+        ping = await self.service.ping_role(
             guild,
             role,
             make_role,
@@ -381,10 +276,10 @@ class Countdowns(
             channel=target,
             notes=notes,
         )
-        async with self.serial(guild.id):
+        async with self.service.serial(guild.id):
             now = self.now()
             async with self.bot.db.transaction(immediate=True):
-                countdown = await self.store.create(
+                countdown, report = await self.service.create(
                     NewCountdown(
                         guild_id=guild.id,
                         title=clean,
@@ -394,14 +289,13 @@ class Countdowns(
                         role_id=ping.id if ping is not None else None,
                         milestones=offsets,
                     ),
-                    int(now),
+                    now,
                 )
-                report = await self.schedule(countdown, now)
             countdown, event_note = await self.events.create(
                 guild,
                 countdown,
-                location=self.event_location(guild, countdown),
-                description=self.event_description(countdown),
+                location=self.service.event_location(guild, countdown),
+                description=self.service.event_description(countdown),
                 now=now,
             )
             await self.events.sweep(guild)
@@ -479,7 +373,7 @@ class Countdowns(
             )
         target: discord.TextChannel | None = None
         if channel is not None:
-            target = await self.target_channel(guild, channel, example=example)
+            target = await self.service.target_channel(guild, channel, example=example)
             changes["channel_id"] = channel.id
         if role is not None:
             await ensure_label_role(
@@ -498,24 +392,27 @@ class Countdowns(
                 "Tell me what to change: a title, when, channel, role, remove_role or milestones.",
                 example=example,
             )
+        changes.update(_by_hand(current, changes))
         await interaction.response.defer(ephemeral=True, thinking=True)
-        async with self.serial(guild.id):
+        async with self.service.serial(guild.id):
             now = self.now()
             async with self.bot.db.transaction(immediate=True):
-                updated = await self.store.update(guild.id, current.id, int(now), **changes)
+                updated, report = await self.service.change(guild.id, current.id, now, **changes)
                 if updated is None:
                     raise UserError("That countdown was deleted meanwhile.", example=EX_SHOW)
-                report = await self.schedule(updated, now)
-                if updated.code is not None and "release_at" in changes:
-                    await self.bot.episodes.upsert(guild.id, [(updated.code, None, updated.release_at)])
+                if "release_at" in changes:
+                    await self.bot.episodes.upsert(
+                        guild.id,
+                        [(s, None, updated.release_at) for s in updated.slots if isinstance(s, EpisodeCode)],
+                    )
                 if "channel_id" in changes:
                     await self.store.clear_failures(updated.id)
             if {"title", "release_at", "channel_id"} & changes.keys():
                 updated, event_note = await self.events.update(
                     guild,
                     updated,
-                    location=self.event_location(guild, updated),
-                    description=self.event_description(updated),
+                    location=self.service.event_location(guild, updated),
+                    description=self.service.event_description(updated),
                     now=now,
                 )
                 notes.append(event_note or "")
@@ -530,6 +427,7 @@ class Countdowns(
                 "milestones": "milestones",
             }[k]
             for k in changes
+            if k != "by_hand"
         )
         await interaction.followup.send(
             f"\N{WHITE HEAVY CHECK MARK} Updated the {changed} of countdown #{updated.id} **{escape(updated.title)}**: "
@@ -566,22 +464,25 @@ class Countdowns(
         await ensure_moderator(interaction)
         guild = interaction.guild
         assert guild is not None  # noqa: S101 - guild_only
-        async with self.serial(guild.id):
+        async with self.service.serial(guild.id):
             async with self.bot.db.transaction(immediate=True):
                 current = await self.store.get(guild.id, countdown.id)
                 if current is None:
                     return f"**{escape(countdown.title)}** was already deleted."
-                cancelled = await self.bot.scheduler.cancel(
-                    guild.id,
-                    JOB_KIND,
-                    key_prefix(current.id),
-                    f"the countdown was deleted by {interaction.user}",
+                cancelled = await self.service.cancel(
+                    current, f"the countdown was deleted by {interaction.user}"
                 )
-                await self.store.delete(guild.id, current.id)
-            notes = [await self.events.delete(guild, current)]
-            await self.events.sweep(guild)
-        if current.code is not None:
-            notes.append(f"{current.code} stays in the episode schedule (spoilers and theories use it).")
+            notes = await self.service.mirror(
+                guild, removed=[current], again="/countdown delete", now=self.now()
+            )
+        if current.label is not None:
+            notes.append(f"{current.label} stays in the episode schedule (spoilers and theories use it).")
+            follow = await self.service.follows.get(guild.id)
+            if follow is not None and current.release_at > self.now():
+                notes.append(
+                    f"This server follows **{escape(follow.name)}** on TVmaze, so its next sync gives "
+                    f"{current.label} a countdown again; `/show unfollow` stops that."
+                )
         log.info("guild %s: countdown %s deleted by %s", guild.id, current.id, interaction.user.id)
         return (
             f"\N{WASTEBASKET} Deleted **{escape(current.title)}**; {cancelled} pending "
@@ -634,8 +535,8 @@ class Countdowns(
         assert guild is not None  # noqa: S101 - guild_only
         example = f"/countdown season season:{season} first:jan 16 9pm episodes:{episodes}"
         offsets = parse_milestones(milestones, example=f"{example} milestones:1d,1h") if milestones else None
-        target = await self.target_channel(guild, channel, example=example)
-        await self.check_role_options(interaction, role, make_role)
+        target = await self.service.target_channel(guild, channel, example=example)
+        await self.service.check_role_options(interaction, role, make_role)
         wall = first.wall or dt.datetime.fromtimestamp(first.at, dt.UTC).astimezone(first.zone).replace(
             tzinfo=None
         )
@@ -644,7 +545,7 @@ class Countdowns(
         await interaction.response.defer(ephemeral=True, thinking=True)
         notes: list[str] = []
         settings = await self.bot.guild_store.get(guild.id)
-        ping = await self.ping_role(
+        ping = await self.service.ping_role(
             guild,
             role,
             make_role,
@@ -695,8 +596,8 @@ class Countdowns(
                 )
             seasons = (chosen,)
         offsets = parse_milestones(milestones, example=f"{example} milestones:1d,1h") if milestones else None
-        target = await self.target_channel(guild, channel, example=example)
-        await self.check_role_options(interaction, role, make_role)
+        target = await self.service.target_channel(guild, channel, example=example)
+        await self.service.check_role_options(interaction, role, make_role)
         await interaction.response.defer(ephemeral=True, thinking=True)
         notes: list[str] = []
         settings = await self.bot.guild_store.get(guild.id)
@@ -705,7 +606,7 @@ class Countdowns(
             notes.append(
                 f"This server now follows **{escape(loaded.show)}** (change it with `/config show-name`)."
             )
-        ping = await self.ping_role(
+        ping = await self.service.ping_role(
             guild,
             role,
             make_role,
@@ -748,13 +649,11 @@ class Countdowns(
     async def add_episodes(
         self, interaction: Interaction, plans: list[EpisodePlan], **options: Any
     ) -> EpisodeSummary:
-        """`_add_episodes` with the server's countdowns held still (see `serial`)."""
+        """`_add_episodes` with the server's countdowns held still (see `CountdownService.serial`)."""
         guild = interaction.guild
         assert guild is not None  # noqa: S101 - guild_only
-        async with self.serial(guild.id):
-            summary = await self._add_episodes(interaction, plans, **options)
-            await self.events.sweep(guild)
-        return summary
+        async with self.service.serial(guild.id):
+            return await self._add_episodes(interaction, plans, **options)
 
     async def _add_episodes(
         self,
@@ -773,9 +672,7 @@ class Countdowns(
         assert guild is not None  # noqa: S101 - guild_only
         settings = await self.bot.guild_store.get(guild.id)
         titles = {
-            p.code: await self.checked_title(
-                guild.id, f"{settings.show_name} {p.code}" if settings.show_name else f"Episode {p.code}"
-            )
+            p.code: await self.checked_title(guild.id, episode_title(settings.show_name, str(p.code)))
             for p in plans
         }
         now = self.now()
@@ -791,7 +688,7 @@ class Countdowns(
                     outcome[plan.code] = "aired" if existing is None else "aired (countdown kept)"
                     continue
                 if existing is None:
-                    countdown = await self.store.create(
+                    countdown, _ = await self.service.create(
                         NewCountdown(
                             guild_id=guild.id,
                             title=titles[plan.code],
@@ -799,13 +696,11 @@ class Countdowns(
                             created_by=interaction.user.id,
                             channel_id=channel.id if channel is not None else None,
                             role_id=role.id if role is not None else None,
-                            milestones=offsets
-                            or (DEFAULT_MILESTONES if plan.code.episode == 1 else EPISODE_MILESTONES),
+                            milestones=release_milestones(plan.code.episode == 1, offsets),
                             code=plan.code,
                         ),
-                        int(now),
+                        now,
                     )
-                    await self.schedule(countdown, now)
                     created.append(countdown)
                     outcome[plan.code] = "created"
                     continue
@@ -815,29 +710,18 @@ class Countdowns(
                     if existing.event_id is None:
                         without_event.append(existing)
                     continue
-                updated = await self.store.update(guild.id, existing.id, int(now), **changes)
-                if updated is not None:
-                    await self.schedule(updated, now)
-                    if "release_at" in changes:
-                        moved.append(updated)
+                updated, _ = await self.service.change(guild.id, existing.id, now, **changes)
+                if updated is not None and "release_at" in changes:
+                    moved.append(updated)
                 outcome[plan.code] = "moved" if "release_at" in changes else "updated"
-        notes = await self.events.create_many(
+        notes = await self.service.mirror(
             guild,
-            created + without_event,
-            location=lambda countdown: self.event_location(guild, countdown, network),
-            description=self.event_description,
-            now=now,
+            created=created + without_event,
+            moved=moved,
+            network=network,
             again=f"/countdown {interaction.command.name if interaction.command else 'season'}",
+            now=now,
         )
-        for countdown in moved:
-            _, note = await self.events.update(
-                guild,
-                countdown,
-                location=self.event_location(guild, countdown, network),
-                description=self.event_description(countdown),
-                now=now,
-            )
-            notes.append(note or "")
         if created and role is None and not any(c.role_id for c in created):
             notes.append("No ping role: add one with `role:` or `make_role:True` so members can opt in.")
         return EpisodeSummary(plans, outcome, zone, notes, offsets)
@@ -892,6 +776,12 @@ class Countdowns(
                 label = f"{slug} \N{MIDDLE DOT} \N{WARNING SIGN} has problems; import it to see them"
             choices.append(app_commands.Choice(name=label[:100], value=slug))
         return choices[:25]
+
+
+def _by_hand(countdown: Countdown, changes: dict[str, Any]) -> dict[str, Any]:
+    """An episode countdown whose time or title a moderator changed is theirs from now on: a sync of
+    the followed show leaves it as they set it."""
+    return {"by_hand": 1} if countdown.slots and {"title", "release_at"} & changes.keys() else {}
 
 
 def _episode_changes(

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
 
 from bot.db.jobs import Job
+from bot.embeds import fit_lines
+from bot.episodes import EpisodeCode
 from bot.spoilers import spoiler
 from bot.text import escape
 from bot.timeparse import Zone, describe
+from bot.tvmaze import CREDIT
 
 from .rules import explain_milestones, headline, milestone_label
 from .store import Countdown, Failure
@@ -16,12 +21,16 @@ __all__ = [
     "announcement",
     "choice_name",
     "countdown_embed",
+    "discussion_line",
     "failure_notice",
     "list_embed",
+    "schedule_notice",
     "status_embed",
 ]
 
 PAGE_SIZE = 10
+# A drop's links to its episodes' discussion threads, within the announcement's description.
+DROP_LINKS_MAX = 1000
 UPCOMING_COLOUR = discord.Colour.blurple()
 MILESTONE_COLOUR = discord.Colour.gold()
 RELEASED_COLOUR = discord.Colour.green()
@@ -36,12 +45,37 @@ _STATE_ICONS = {
 }
 
 
+def discussion_line(threads: dict[EpisodeCode, int]) -> str | None:
+    """The release announcement's link to its discussion thread, or to each of a drop's episodes'
+    threads in episode order ('S1E1 <#…> · S1E2 <#…>'); None when there is none."""
+    if not threads:
+        return None
+    if len(threads) == 1:
+        (thread_id,) = threads.values()
+        return f"\N{SPEECH BALLOON} Talk about it in <#{thread_id}>"
+    links = fit_lines(
+        [f"{code} <#{threads[code]}>" for code in sorted(threads)], DROP_LINKS_MAX, sep=" \N{MIDDLE DOT} "
+    )
+    return f"\N{SPEECH BALLOON} Talk about each episode in its thread: {links}"
+
+
 def channel_text(countdown: Countdown, default_channel_id: int | None) -> str:
     if countdown.channel_id is not None:
         return f"<#{countdown.channel_id}>"
     if default_channel_id is not None:
         return f"<#{default_channel_id}> (the announcement channel)"
     return "the announcement channel (none is set: `/config announcements`)"
+
+
+def episode_field(countdown: Countdown, episode_title: str | None) -> str | None:
+    """'S2E4 · ||its title||' (titles can spoil), a drop's 'S1E1-E6' (an en dash) alone, or None for a countdown
+    that is not an episode's."""
+    label = countdown.label
+    if label is None:
+        return None
+    if episode_title and not countdown.is_drop:
+        return f"{label} \N{MIDDLE DOT} {spoiler(episode_title)}"
+    return label
 
 
 def countdown_embed(
@@ -64,11 +98,9 @@ def countdown_embed(
         description=description,
         colour=RELEASED_COLOUR if released else UPCOMING_COLOUR,
     )
-    if countdown.code is not None:
-        value = str(countdown.code)
-        if episode_title:
-            value += f" \N{MIDDLE DOT} {spoiler(episode_title)}"
-        embed.add_field(name="Episode", value=value, inline=True)
+    episode = episode_field(countdown, episode_title)
+    if episode is not None:
+        embed.add_field(name="Episode", value=episode, inline=True)
     if details:
         embed.add_field(
             name="Announced",
@@ -105,11 +137,9 @@ def announcement(
         description=description,
         colour=RELEASED_COLOUR if offset == 0 else MILESTONE_COLOUR,
     )
-    if countdown.code is not None:
-        value = str(countdown.code)
-        if episode_title:
-            value += f" \N{MIDDLE DOT} {spoiler(episode_title)}"
-        embed.add_field(name="Episode", value=value)
+    episode = episode_field(countdown, episode_title)
+    if episode is not None:
+        embed.add_field(name="Episode", value=episode)
     embed.set_footer(text=f"Countdown #{countdown.id}")
     return content, embed
 
@@ -187,3 +217,41 @@ def choice_name(countdown: Countdown, zone: Zone, now: float) -> str:
     room = 100 - len(suffix)
     title = countdown.title if len(countdown.title) <= room else countdown.title[: room - 3] + "..."
     return title + suffix
+
+
+# -- schedule notices (a followed show's dates changed) ---------------------------------------------
+NOTICE_ICONS = {
+    "new": "\N{SPARKLES}",
+    "dated": "\N{SPIRAL CALENDAR PAD}",
+    "moved": "\N{CLOCKWISE RIGHTWARDS AND LEFTWARDS OPEN CIRCLE ARROWS}",
+    "removed": "\N{WASTEBASKET}",
+}
+
+
+def notice_line(notice: dict[str, Any]) -> str:
+    """One change in words, times as Discord timestamps so each member reads their own:
+    'S2E4 moved from <t:...:F> to <t:...:F>'. Episode codes only: titles could spoil."""
+    kind, label = str(notice["kind"]), str(notice["label"])
+    at, was = notice.get("at"), notice.get("was_at")
+    if kind == "moved":
+        was_label = f" (was {notice['was_label']})" if notice.get("was_label") else ""
+        return f"**{label}**{was_label} moved from <t:{was}:F> to <t:{at}:F> (<t:{at}:R>)."
+    if kind == "dated":
+        return f"**{label}** has a date: <t:{at}:F> (<t:{at}:R>)."
+    if kind == "removed":
+        reason = notice.get("reason") or "TVmaze no longer lists it"
+        return f"**{label}**, due <t:{was}:F>, is off the schedule: {reason}."
+    return f"**{label}** is on the schedule: <t:{at}:F> (<t:{at}:R>)."
+
+
+def schedule_notice(notice: dict[str, Any]) -> discord.Embed:
+    """The announcement-channel message for one change, crediting TVmaze."""
+    icon = NOTICE_ICONS.get(str(notice["kind"]), "")
+    show = str(notice.get("show") or "The show")
+    embed = discord.Embed(
+        title=f"{show}: schedule change"[:256],
+        description=f"{icon} {notice_line(notice)}",
+        colour=UPCOMING_COLOUR,
+    )
+    embed.set_footer(text=CREDIT)
+    return embed

@@ -20,6 +20,7 @@ __all__ = [
     "MilestonePlan",
     "describe_milestones",
     "episode_times",
+    "episode_title",
     "explain_milestones",
     "headline",
     "job_key",
@@ -28,6 +29,7 @@ __all__ = [
     "milestone_phrase",
     "parse_milestones",
     "plan_jobs",
+    "release_milestones",
     "series_of",
 ]
 
@@ -96,6 +98,12 @@ def parse_milestones(
             example=example,
         )
     return (*sorted(offsets, reverse=True), 0)
+
+
+def release_milestones(premiere: bool, offsets: tuple[int, ...] | None) -> tuple[int, ...]:
+    """An episode countdown's milestones: the moderator's, else a premiere's build-up (7d, 1d, 1h)
+    and the hour before for later episodes."""
+    return offsets or (DEFAULT_MILESTONES if premiere else EPISODE_MILESTONES)
 
 
 def encode_milestones(offsets: tuple[int, ...]) -> str:
@@ -207,6 +215,22 @@ def plan_jobs(
             )
         )
     return plan
+
+
+# -- episode countdowns ------------------------------------------------------------------------------
+TITLE_MAX = 100
+
+
+def episode_title(show: str | None, label: str, name: str | None = None) -> str:
+    """An episode countdown's title: 'Severance S2E4' ('Episode S2E4' without a show name), or with
+    the episode's own name when a moderator opted in ('Severance S2E4: Woe's Hollow'). The show's
+    name is shortened, never the label, to fit Discord's 100 characters."""
+    tail = f" {label}" + (f": {name}" if name else "")
+    base = show or "Episode"
+    if len(base) + len(tail) > TITLE_MAX:
+        room = max(1, TITLE_MAX - len(tail) - 1)
+        base = base[:room].rstrip() + "\N{HORIZONTAL ELLIPSIS}"
+    return (base + tail)[:TITLE_MAX]
 
 
 # -- seasons -----------------------------------------------------------------------------------

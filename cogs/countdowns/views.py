@@ -22,7 +22,7 @@ from .store import Countdown, CountdownStore, Which
 if TYPE_CHECKING:
     from bot.core import Cliffhanger
 
-__all__ = ["ConfirmDelete", "ListPager", "NotifyButton", "notify_view"]
+__all__ = ["ConfirmDelete", "ConfirmFollow", "ListPager", "NotifyButton", "notify_view"]
 
 log = logging.getLogger(__name__)
 
@@ -186,3 +186,66 @@ class ConfirmDelete(ReportingView):
             )
         except discord.HTTPException:
             log.debug("could not close an expired delete confirmation", exc_info=True)
+
+
+class ConfirmFollow(ReportingView):
+    """Asks before a server's followed show is replaced by another; only the moderator who asked can
+    answer, while they still are one and the server still follows the show they were asked about."""
+
+    kind = "confirm"
+
+    def __init__(
+        self,
+        *,
+        owner_id: int,
+        old_show: str,
+        new_show: str,
+        still_current: Callable[[], Awaitable[bool]],
+        on_confirm: Callable[[discord.Interaction[Any]], Awaitable[tuple[str, list[discord.Embed]]]],
+    ) -> None:
+        super().__init__(timeout=120)
+        self.owner_id = owner_id
+        self.old_show = old_show
+        self.new_show = new_show
+        self.still_current = still_current
+        self.on_confirm = on_confirm
+        self.origin: discord.Interaction[Any] | None = None
+        self.confirm.label = f"Follow {new_show}"[:80]
+        self.cancel.label = f"Keep {old_show}"[:80]
+
+    async def recheck(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.user.id != self.owner_id:
+            raise UserError("Only the moderator who asked can answer this.")
+        await ensure_moderator(interaction)
+        if not await self.still_current():
+            raise UserError(
+                f"This server no longer follows **{escape(self.old_show)}**; run `/show follow` again."
+            )
+
+    @discord.ui.button(label="Follow", emoji="\N{TELEVISION}", style=discord.ButtonStyle.danger)
+    async def confirm(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[ConfirmFollow]
+    ) -> None:
+        self.stop()
+        await interaction.response.defer()
+        text, embeds = await self.on_confirm(interaction)
+        await interaction.edit_original_response(content=text, embeds=embeds, view=None)
+
+    @discord.ui.button(label="Keep", style=discord.ButtonStyle.secondary)
+    async def cancel(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[ConfirmFollow]
+    ) -> None:
+        self.stop()
+        await interaction.response.edit_message(
+            content=f"Kept **{escape(self.old_show)}**; nothing changed.", embed=None, view=None
+        )
+
+    async def on_timeout(self) -> None:
+        if self.origin is None:
+            return
+        try:
+            await self.origin.edit_original_response(
+                content="Nothing changed (no answer within two minutes).", embed=None, view=None
+            )
+        except discord.HTTPException:
+            log.debug("could not close an expired follow confirmation", exc_info=True)

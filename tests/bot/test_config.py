@@ -27,6 +27,7 @@ def test_defaults_with_only_a_token(tmp_path: Path) -> None:
     assert settings.log_level == "INFO"
     assert settings.message_content_intent is False
     assert settings.tvmaze_url == DEFAULT_TVMAZE_URL == "https://api.tvmaze.com"
+    assert settings.show_sync_hours == 6
 
 
 def test_every_setting_is_read(tmp_path: Path) -> None:
@@ -38,6 +39,7 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
         LOG_LEVEL="debug",
         MESSAGE_CONTENT_INTENT="yes",
         TVMAZE_URL=" http://127.0.0.1:8123/ ",
+        SHOW_SYNC_HOURS=" 12 ",
     )
     assert settings.discord_token == BOT_TOKEN  # a pasted "Bot " prefix and spaces are forgiven
     assert settings.database_path == tmp_path / "x.db"
@@ -45,6 +47,7 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
     assert settings.log_level == "DEBUG"
     assert settings.message_content_intent is True
     assert settings.tvmaze_url == "http://127.0.0.1:8123"  # paths are joined on, so no trailing slash
+    assert settings.show_sync_hours == 12
 
 
 def test_dotenv_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
@@ -137,6 +140,9 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
             "SHARD_IDS must list shards from 0 to 3",
         ),
         ({"DISCORD_TOKEN": BOT_TOKEN, "SHARD_COUNT": "4", "SHARD_IDS": "0-1"}, "SHARD_IDS runs only some"),
+        ({"DISCORD_TOKEN": BOT_TOKEN, "SHOW_SYNC_HOURS": "0"}, "SHOW_SYNC_HOURS must be a whole number"),
+        ({"DISCORD_TOKEN": BOT_TOKEN, "SHOW_SYNC_HOURS": "6h"}, "SHOW_SYNC_HOURS must be a whole number"),
+        ({"DISCORD_TOKEN": BOT_TOKEN, "SHOW_SYNC_HOURS": "169"}, "SHOW_SYNC_HOURS must be a whole number"),
     ],
 )
 def test_bad_values_name_the_setting_and_the_fix(tmp_path: Path, env: dict[str, str], names: str) -> None:

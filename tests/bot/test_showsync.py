@@ -24,8 +24,11 @@ from bot.showsync import (
     SyncPlan,
     choice_label,
     choice_labels,
+    decode_slots,
+    encode_slots,
     plan_sync,
     release_label,
+    slot_order,
 )
 from bot.tvmaze import Channel, Episode, Externals, Show
 
@@ -482,3 +485,26 @@ def test_a_drop_is_one_countdown_and_moving_it_is_one_notice(size: int, first: i
     else:
         assert len(plan.moved) == 1 and not (plan.new or plan.removed)
         assert len(plan.notices()) == 1
+
+
+any_slot = st.one_of(
+    st.builds(EpisodeCode, st.integers(1, 99), st.integers(1, 999)),
+    st.builds(Special, st.integers(1, 99), st.integers(1, 10**12)),
+)
+
+
+@given(st.lists(any_slot, min_size=1, max_size=30))
+def test_the_episodes_a_countdown_covers_are_stored_and_read_back_exactly(slots: list[Slot]) -> None:
+    text = encode_slots(slots)
+    assert decode_slots(text) == tuple(sorted(set(slots), key=slot_order))
+    assert encode_slots(decode_slots(text)) == text
+
+
+def test_stored_episodes_that_are_not_ours_are_refused() -> None:
+    assert encode_slots([code(1, 2), code(1, 1), Special(5, 13977)]) == "S1E1 S1E2 S5#13977"
+    for bad in ("S1E1,S1E2", "E1", "S1E1 x", "S100E1"):
+        try:
+            decode_slots(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad!r} was read")

@@ -23,6 +23,7 @@ from bot.tvmaze import (
     parse_show,
 )
 from tests.loopback.tvmaze import DAY, LoopbackTVmaze, episode_json, running, show_json
+from tests.support import until
 
 NOW = int(time.time())
 GUARD = 20  # seconds: a call that has not returned by then is blocking, which is the bug
@@ -233,10 +234,14 @@ async def test_background_calls_leave_room_for_commands(tvmaze: LoopbackTVmaze) 
     async with client_for(tvmaze, background_limiter=sync_budget) as client:
         # A sync that wants six calls gets two at once, then waits for its share of the window ...
         sync = asyncio.gather(*(client.episodes(i, background=True) for i in ids))
-        await asyncio.sleep(0.3)
-        assert tvmaze.count("/shows/") == 2
-        # ... while a command still goes straight through, and autocomplete still answers.
+        await until(
+            lambda: tvmaze.count("/shows/") == 2 and not sync_budget.has_capacity(),
+            what="the sync to spend its share",
+        )
+        # ... while a command still goes straight through (the only call since), and autocomplete
+        # still answers.
         assert (await asyncio.wait_for(client.show(ids[0]), GUARD)).id == ids[0]
+        assert tvmaze.count("/shows/") == 3
         suggested = await client.suggest("show 3")
         assert suggested and suggested[0].show.id == ids[3]
         sync.cancel()
@@ -252,7 +257,7 @@ async def test_429_waits_for_retry_after_and_pauses_every_call(
     other = tvmaze.add_show("Other")
     tvmaze.fail("429", retry_after="1", path=f"/shows/{show_id}")
     first = asyncio.ensure_future(client.show(show_id))
-    await asyncio.sleep(0.2)  # the 429 has come back by now
+    await until(lambda: client.paused_for > 0, what="the 429 to come back")
     second = asyncio.ensure_future(client.show(other))
     shows = await asyncio.wait_for(asyncio.gather(first, second), GUARD)
     assert [s.id for s in shows] == [show_id, other]
@@ -398,8 +403,10 @@ async def test_suggest_is_empty_or_cached_when_tvmaze_is_slow(tvmaze: LoopbackTV
     assert [r.show.name for r in await client.suggest("sev", deadline=0.2)] == ["Severance"]
     assert [r.show.name for r in await client.suggest("slow horses", deadline=0.2)] == []
     assert asyncio.get_running_loop().time() - started < 1.0  # answered by the deadline, not by TVmaze
-    await asyncio.sleep(1.2)  # the slow answer lands in the cache for the next keystroke
     calls = tvmaze.count("/search")
+    # The slow answer lands in the cache for the next keystroke: a search joins the one in flight.
+    assert [r.show.name for r in await asyncio.wait_for(client.search("sev"), GUARD)] == ["Severance"]
+    assert tvmaze.count("/search") == calls
     assert [r.show.name for r in await client.suggest("sev")] == ["Severance"]
     assert tvmaze.count("/search") == calls
 

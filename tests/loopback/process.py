@@ -26,6 +26,7 @@ class BotProcess:
         shard_ids: str | None = None,
         pool_size: int | None = None,
         claim_after_every_shard: bool = False,
+        tvmaze_url: str = "",
     ) -> None:
         self.port = port
         self.database = database  # an SQLite file, or a PostgreSQL URL
@@ -41,6 +42,7 @@ class BotProcess:
         ]
         self.log_level = log_level
         self.profile = profile  # cProfile output, written when the process stops cleanly
+        self.tvmaze_url = tvmaze_url  # a loopback TVmaze for the process, if any
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
         self.setup_s: float | None = None  # last start: seconds from start to the end of setup_hook
@@ -63,6 +65,7 @@ class BotProcess:
             "--log-level",
             self.log_level,
             *self.shard_args,
+            *(["--tvmaze-url", self.tvmaze_url] if self.tvmaze_url else []),
             cwd=ROOT,
             stdout=asyncio.subprocess.PIPE,
             stderr=log,

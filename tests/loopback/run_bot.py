@@ -46,10 +46,18 @@ async def run(args: argparse.Namespace) -> None:
         log_level=args.log_level,
         shard_count=args.shard_count,
         shard_ids=parse_shard_ids(args.shard_ids, args.shard_count) if args.shard_ids else None,
+        **({"tvmaze_url": args.tvmaze_url} if args.tvmaze_url else {}),
     )
     bot = create_bot(settings, guild_ready_timeout=args.guild_ready_timeout)
-    if args.claim_after_every_shard:
-        bot.scheduler.gate = bot.wait_until_ready  # the behaviour before per-shard readiness
+    if args.claim_after_every_shard:  # the behaviour before per-shard readiness
+        holds = bot.scheduler.gate
+
+        async def every_shard_first() -> None:
+            await bot.wait_until_ready()
+            if holds is not None:
+                await holds()
+
+        bot.scheduler.gate = every_shard_first
 
     async def announce_ready() -> None:
         # on_ready fires once every shard has streamed its guilds (and again after a re-IDENTIFY).
@@ -88,6 +96,7 @@ def main() -> None:
         action="store_true",
         help="claim no job until every shard is READY (bench.restart compares it with per-shard claims)",
     )
+    parser.add_argument("--tvmaze-url", default="", help="a loopback TVmaze (default: the setting's default)")
     args = parser.parse_args()
     setup_logging(args.log_level, secrets=[args.token])
     logging.getLogger("discord").setLevel(logging.WARNING)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.db.episodes import EpisodeStore
 from bot.db.guilds import GuildStore
 from bot.db.jobs import JobStore
 from bot.db.progress import ProgressStore
@@ -16,7 +17,7 @@ from bot.db.spoiler_words import SpoilerWordStore
 from bot.db.sqlite import SQLiteDatabase
 from bot.episodes import EpisodeCode
 from cogs.countdowns.rules import plan_jobs
-from cogs.countdowns.store import CountdownStore, NewCountdown
+from cogs.countdowns.store import CountdownStore, Follow, FollowStore, NewCountdown
 from cogs.recaps.store import RecapStore
 from cogs.theories.store import NewTheory, TheoryQuery, TheoryStore
 from tests.bot.db.query_plans import capture, full_scans
@@ -145,4 +146,36 @@ async def test_theory_and_spoiler_hot_paths_use_indexes(tmp_path: Path) -> None:
     finally:
         await db.close()
     assert len(statements) >= 15
+    assert problems == {}
+
+
+async def test_show_sync_hot_paths_use_indexes(tmp_path: Path) -> None:
+    """What a sync round runs per server (and per show), with thousands of servers following."""
+    db = await seeded(tmp_path / "plans.db")
+    guilds, jobs = GuildStore(db), JobStore(db)
+    countdowns, follows = CountdownStore(db, guilds), FollowStore(db, guilds)
+    episodes = EpisodeStore(db, guilds)
+    guild = GUILDS[0]
+    for n, g in enumerate(GUILDS):
+        await follows.follow(Follow(g, 44933 + n, "Severance", "Severance (2022, Apple TV+)", followed_by=1))
+    try:
+        async with capture(db) as seen:
+            await follows.get(guild)
+            await follows.unchanged(44933, NOW)
+            await follows.synced(guild, NOW, changed=True)
+            await follows.failed([guild], NOW, "HTTP 500")
+            await follows.list_fetched_at(44933)
+            await follows.save_list(44933, NOW, "[]")
+            await countdowns.with_episodes(guild)
+            await countdowns.without_event(guild, NOW)
+            await countdowns.release_episodes(guild, [1, 2], NOW)
+            await episodes.set_rows(guild, [(EpisodeCode(2, 1), "Hello, Ms. Cobel", NOW)])
+            await episodes.delete_many(guild, [EpisodeCode(2, 9)])
+            await jobs.latest(guild, "show", "show:", 10)
+            await jobs.retire(guild, "countdown", "countdown:1:")
+        statements = seen.checked()
+        problems = full_scans(db.path, statements)
+    finally:
+        await db.close()
+    assert len(statements) >= 12
     assert problems == {}

@@ -15,6 +15,7 @@ from cogs.countdowns import Countdowns
 from cogs.countdowns.store import Countdown
 from tests.harness import Harness
 from tests.loopback import Channel, Message, Reply, Role
+from tests.loopback.tvmaze import LoopbackTVmaze
 from tests.support import until
 
 NY = ZoneInfo("America/New_York")
@@ -85,6 +86,15 @@ async def jobs(h: Harness, countdown_id: int) -> dict[int, Job]:
     return {int(j.payload["offset"]): j for j in rows}
 
 
+async def retired(h: Harness, countdown_id: int) -> list[Job]:
+    """The milestone rows of a deleted countdown, kept as a record under retired keys."""
+    rows = await h.bot.db.fetchall(
+        "SELECT * FROM scheduled_jobs WHERE guild_id = ? AND key LIKE ? ORDER BY due_at",
+        (h.guild.id, f"retired:%:countdown:{countdown_id}:%"),
+    )
+    return [Job.from_row(r) for r in rows]
+
+
 async def settled(h: Harness, countdown_id: int, *offsets: int) -> dict[int, Job]:
     """Wait until these milestones are finished (sent, skipped, failed or cancelled)."""
 
@@ -152,3 +162,49 @@ def hold_route(h: Harness, method: str, template: str) -> asyncio.Event:
             h.lb._routes[index] = (route_method, pattern, held)
             return gate
     raise LookupError(f"{method} {template}")
+
+
+# -- following a show on the loopback TVmaze ------------------------------------------------------------
+CREDIT = "Schedule from TVmaze"
+
+
+def tv(h: Harness) -> LoopbackTVmaze:
+    assert h.tv is not None, "the harness has no loopback TVmaze"
+    return h.tv
+
+
+def severance_on_tv(h: Harness, *, weeks_ahead: int = 2) -> int:
+    """Severance on the loopback TVmaze: season 1 aired long ago, season 2's ten weekly episodes start
+    `weeks_ahead` weeks from now at 02:00 UTC (21:00 the evening before in New York)."""
+    tvm = tv(h)
+    show_id = tvm.add_show("Severance", premiered="2022-02-18", web_channel="Apple TV+", show_id=44933)
+    start = (now(h) // 86_400 + 7 * weeks_ahead) * 86_400 + 2 * 3600
+    for n in range(1, 4):
+        tvm.add_episode(show_id, 1, n, now(h) - 900 * 86_400 + n * 7 * 86_400, name=f"Old {n}")
+    tvm.add_season(show_id, 2, start, 10)
+    tvm.mark_updated(show_id, at=now(h) - 20 * 86_400)
+    return show_id
+
+
+async def follow(h: Harness, show_id: int, *, actor: Any = None, **options: Any) -> Reply:
+    """Run /show follow for a show picked from autocomplete, and wait past its deferral."""
+    reply = await (actor or h.owner).slash("show follow", show=f"tvmaze:{show_id}", **options)
+    if reply.kind == "deferred":
+        await reply.wait_done()
+    return reply
+
+
+def notices(h: Harness, channel: Channel | None = None) -> list[Message]:
+    """Schedule-change notices the bot posted (their footer credits TVmaze), oldest first."""
+    found = []
+    for message in h.lb.bot_messages(channel):
+        footers = [(e.get("footer") or {}).get("text", "").rstrip(INVISIBLE) for e in message.embeds]
+        if message.interaction_metadata is None and CREDIT in footers:
+            found.append(message)
+    return found
+
+
+def shows_cog(h: Harness) -> Any:
+    found = h.bot.get_cog("Shows")
+    assert found is not None and type(found).__name__ == "Shows"
+    return found

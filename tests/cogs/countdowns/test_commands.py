@@ -13,6 +13,8 @@ import pytest
 from bot.timeparse import describe
 from tests.cogs.countdowns.support import (
     NY,
+    announced,
+    announcements,
     at_local,
     cog,
     configure,
@@ -23,6 +25,7 @@ from tests.cogs.countdowns.support import (
     jobs,
     now,
     ping_role,
+    retired,
     run_events,
     settled,
 )
@@ -576,11 +579,37 @@ async def test_delete_asks_first_then_cancels_everything_pending(harness: Harnes
     )
     assert "3 pending announcements cancelled" in ask.message.content
     assert await cog(h).store.get(h.guild.id, countdown.id) is None
-    rows = await jobs(h, countdown.id)
-    assert {j.state for j in rows.values()} == {"cancelled"}
-    assert all(j.reason and "deleted by" in j.reason for j in rows.values())
+    assert await jobs(h, countdown.id) == {}
+    rows = await retired(h, countdown.id)  # kept as a record, out of a new countdown's way
+    assert len(rows) == 3 and {j.state for j in rows} == {"cancelled"}
+    assert all(j.reason and "deleted by" in j.reason for j in rows)
     assert h.guild.events == {}
     assert done.kind == "deferred_update"
+
+
+@pytest.mark.only_sqlite(reason="SQLite hands a deleted row's id out again; PostgreSQL's identity never does")
+async def test_a_new_countdown_that_gets_a_deleted_ones_id_still_announces_every_milestone(
+    harness: Harness,
+) -> None:
+    """SQLite hands the highest id out again once its row is deleted. The deleted countdown's posted
+    milestones must not count as the new one's: its milestones are announced all the same."""
+    h = harness
+    await configure(h)
+    old = await created(h, title="Premiere", when="in 2 days", milestones="1d")
+    h.clock.jump(DAY)
+    await announced(h, old.id, "tomorrow")
+    await settled(h, old.id, DAY)
+    ask = await h.owner.slash("countdown delete", countdown=str(old.id))
+    assert ask.message is not None
+    await h.owner.click(ask.message, "Delete")
+    await until(lambda: "Deleted" in (ask.message.content if ask.message else ""), what="the delete")
+    new = await created(h, title="Finale", when="in 2 days", milestones="1d")
+    assert new.id == old.id  # the id came round again
+    h.clock.jump(DAY)
+    await announced(h, new.id, "tomorrow")
+    rows = await settled(h, new.id, DAY)
+    assert rows[DAY].state == "sent"
+    assert sum("Finale" in m.text for m in announcements(h, countdown_id=new.id)) == 1
 
 
 # -- status and /config show ---------------------------------------------------------------------------

@@ -5,7 +5,14 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot.episodes import EpisodeCode
-from cogs.countdowns.render import announcement, choice_name, countdown_embed, list_embed
+from cogs.countdowns.render import (
+    DROP_LINKS_MAX,
+    announcement,
+    choice_name,
+    countdown_embed,
+    discussion_line,
+    list_embed,
+)
 from cogs.countdowns.store import Countdown
 
 RELEASE = 1_737_165_600
@@ -65,3 +72,21 @@ def test_choice_names_keep_the_date_and_fit_discords_limit() -> None:
     long = choice_name(countdown(title="x" * 100), ny, RELEASE + 1)
     assert len(long) <= 100 and long.endswith("released Fri 17 Jan 2025 21:00")
     assert EpisodeCode(2, 1) == countdown().code
+
+
+def test_discussion_links_name_each_episode_of_a_drop_and_stay_bounded() -> None:
+    assert discussion_line({}) is None
+    assert discussion_line({EpisodeCode(2, 3): 7}) == "\N{SPEECH BALLOON} Talk about it in <#7>"
+    drop = {EpisodeCode(1, n): 1_000_000_000_000_000_000 + n for n in (2, 1, 3)}
+    assert discussion_line(drop) == (
+        "\N{SPEECH BALLOON} Talk about each episode in its thread: "
+        "S1E1 <#1000000000000000001> \N{MIDDLE DOT} S1E2 <#1000000000000000002> "
+        "\N{MIDDLE DOT} S1E3 <#1000000000000000003>"
+    )
+    # A daily soap's whole season at once still fits the announcement (Discord: 4,096 characters).
+    season = {EpisodeCode(1, n): 1_000_000_000_000_000_000 + n for n in range(1, 201)}
+    line = discussion_line(season)
+    assert line is not None and len(line) < DROP_LINKS_MAX + 60
+    shown = line.count("<#")
+    assert line.startswith("\N{SPEECH BALLOON} Talk about each episode in its thread: S1E1 <#")
+    assert 0 < shown < 200 and line.endswith(f"\N{HORIZONTAL ELLIPSIS} and {200 - shown} more")

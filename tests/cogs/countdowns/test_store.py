@@ -8,7 +8,9 @@ from bot.db import Database, StorageConflict
 from bot.db.guilds import GuildStore
 from bot.db.jobs import JobStore, NewJob
 from bot.episodes import EpisodeCode
-from cogs.countdowns.store import CountdownStore, NewCountdown
+from bot.shards import ShardSlice
+from bot.showsync import Special
+from cogs.countdowns.store import CountdownStore, Follow, FollowStore, NewCountdown, slot_columns
 
 GUILD, OTHER = 42, 43
 NOW = 1_700_000_000
@@ -180,3 +182,86 @@ async def test_jobs_can_be_cancelled_by_exact_key_and_revived(db: Database) -> N
     )
     sent = await jobs.get(GUILD, "countdown", "countdown:1:3600")
     assert sent is not None and sent.state == "sent" and sent.due_at == NOW + 50
+
+
+# -- followed shows -------------------------------------------------------------------------------------
+async def test_a_countdown_covers_a_drop_or_a_special_and_the_by_hand_mark(store: CountdownStore) -> None:
+    drop = tuple(EpisodeCode(1, n) for n in range(1, 7))
+    made = await store.create(new("Stranger Things S1E1-E6", NOW + 100, slots=drop), NOW)
+    assert made.slots == drop and made.code == EpisodeCode(1, 1) and made.is_drop
+    assert made.label == "S1E1\N{EN DASH}E6"
+    special = await store.create(new("Doctor Who S5 special", NOW + 200, slots=(Special(5, 13977),)), NOW)
+    assert special.code is None and special.slots == (Special(5, 13977),) and special.label == "S5 special"
+    single = await store.create(new("S2E4", NOW + 300, code=EpisodeCode(2, 4)), NOW)
+    assert single.episodes is None and single.slots == (EpisodeCode(2, 4),) and not single.is_drop
+    plain = await store.create(new("Premiere party", NOW + 400), NOW)
+    assert plain.slots == () and plain.label is None
+    assert [c.id for c in await store.with_episodes(GUILD)] == [made.id, special.id, single.id]
+    assert [c.id for c in await store.without_event(GUILD, NOW)] == [made.id, special.id, single.id]
+    edited = await store.update(GUILD, single.id, NOW, release_at=NOW + 999, by_hand=1)
+    assert edited is not None and edited.by_hand
+    await store.release_episodes(GUILD, [made.id], NOW)
+    freed = await store.get(GUILD, made.id)
+    assert freed is not None and freed.slots == () and freed.title == "Stranger Things S1E1-E6"
+    regrouped = await store.update(GUILD, special.id, NOW, **slot_columns(drop[:3]))
+    assert regrouped is not None and regrouped.slots == drop[:3]
+
+
+async def test_follow_store(db: Database) -> None:
+    follows = FollowStore(db, GuildStore(db))
+    assert await follows.get(GUILD) is None
+    first = Follow(GUILD, 44933, "Severance", "Severance (2022, Apple TV+)", followed_by=7, followed_at=NOW)
+    await follows.follow(first)
+    await follows.follow(
+        Follow(OTHER, 44933, "Severance", "Severance (2022, Apple TV+)", milestones=(3600, 0))
+    )
+    await follows.synced(GUILD, NOW + 10, changed=True)
+    got = await follows.get(GUILD)
+    assert got is not None and (got.synced_at, got.syncs, got.milestones) == (NOW + 10, 1, None)
+    assert (await follows.get(OTHER)).milestones == (3600, 0)  # type: ignore[union-attr]
+    # TVmaze has no news of the show: servers whose last sync worked are in sync as of now.
+    assert await follows.unchanged(44933, NOW + 20) == 1  # OTHER was never synced
+    await follows.failed([GUILD], NOW + 30, "HTTP 500")
+    failed = await follows.get(GUILD)
+    assert failed is not None and (failed.synced_at, failed.tried_at, failed.sync_error) == (
+        NOW + 20,
+        NOW + 30,
+        "HTTP 500",
+    )
+    assert await follows.unchanged(44933, NOW + 40) == 0  # a failed one waits for a real sync
+    # Another show: unsynced again, but notice batches keep counting (their keys never repeat).
+    await follows.follow(Follow(GUILD, 1, "Slow Horses", "Slow Horses (2022, BBC One)", specials=True))
+    switched = await follows.get(GUILD)
+    assert switched is not None and (switched.show_id, switched.synced_at, switched.sync_error) == (
+        1,
+        None,
+        None,
+    )
+    assert switched.syncs == 1 and switched.specials
+    assert [f.guild_id for f in await follows.all()] == [GUILD, OTHER]  # by show
+    # Episode lists: only a newer one replaces what is stored; only followed shows' are loaded.
+    await follows.save_list(1, NOW, "[1]")
+    await follows.save_list(1, NOW - 5, "[0]")
+    await follows.save_list(999, NOW, "[]")
+    assert await follows.list_fetched_at(1) == NOW
+    assert [(e.show_id, e.episodes) for e in await follows.episode_lists()] == [(1, "[1]")]
+    assert await follows.unfollow(GUILD) and not await follows.unfollow(GUILD)
+
+
+async def test_with_several_processes_each_syncs_only_its_own_shards_servers(db: Database) -> None:
+    """Two processes on two shards (PostgreSQL): each sees only the followed shows of its own
+    servers, so neither syncs (and numbers notices for) a server the other one runs."""
+    guilds = GuildStore(db)
+    on_0, on_1 = 2 << 22, 3 << 22  # (id >> 22) % 2: shard 0 and shard 1
+    for guild_id, show_id in ((on_0, 10), (on_1, 11)):
+        await FollowStore(db, guilds).follow(Follow(guild_id, show_id, "S", "S (2022)", followed_at=NOW))
+        await FollowStore(db, guilds).synced(guild_id, NOW, changed=False)
+        await FollowStore(db, guilds).save_list(show_id, NOW, "[]")
+    first, second = (FollowStore(db, guilds, ShardSlice(2, (n,))) for n in (0, 1))
+    assert [f.guild_id for f in await first.all()] == [on_0]
+    assert [f.guild_id for f in await second.all()] == [on_1]
+    assert [e.show_id for e in await first.episode_lists()] == [10]
+    assert await second.unchanged(10, NOW + 60) == 0  # shard 0's server is left to its own process
+    assert await first.unchanged(10, NOW + 60) == 1
+    everyone = FollowStore(db, guilds)  # one process runs every shard
+    assert sorted(f.guild_id for f in await everyone.all()) == [on_0, on_1]
