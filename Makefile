@@ -60,7 +60,10 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.timeliness --runs 3
 	$(BIN)/python -m bench.fanout --servers 10000 --runs 3
 	$(BIN)/python -m bench.commands --runs 3
+	$(BIN)/python -m bench.commands --sweep --seconds 10 --runs 3
+	$(BIN)/python -m bench.restart --runs 3
 	$(BIN)/python -m bench.footprint --runs 3
+	$(BIN)/python -m bench.footprint --memory --runs 3 --census
 	$(BIN)/python -m bench.tvmaze --runs 3
 
 # Pin what pyproject.toml asks for: requirements/run.txt for the bot, requirements/dev.txt for the

@@ -11,24 +11,53 @@ Each run measures SQLite and then PostgreSQL (the same database, moved over with
 copy-to-postgres), and the bot's start-up on each (spawn to the end of setup_hook, and to READY).
 
     python -m bench.commands [--rate 100] [--seconds 30] [--runs 3] [--backend both] [--profile out.prof]
+
+With `--sweep`, the offered rate steps up instead (100, 200, 400, 800 ... per second, `--seconds` at
+each, the same mix) until p99 passes 50 ms or answers miss the 3 s deadline, and one step more, to
+show how the bot sheds load past that knee. Each step reports the
+offered and achieved rate, median and p99, failures, the bot's CPU and RSS, and the lateness of the
+announcements that fell due during the step: a timeliness workload runs beside the load, one
+announcement every 0.2 s in servers of their own, from about when the bot is READY (seeded before
+the start). The capacity is the highest rate with p99 under 50 ms and
+no failures, per backend, in the same run.
+
+    python -m bench.commands --sweep [--steps 100,200,400,800,1600] [--seconds 10] [--runs 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import datetime as dt
+import gc
+import os
 import pstats
 import random
 import statistics
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import GcPauses, backends, loopback, machine, postgres, save, settle_heap, summary, table
+from bench.common import (
+    GcPauses,
+    backends,
+    identify_spacing,
+    loopback,
+    machine,
+    postgres,
+    quantile,
+    save,
+    settle_heap,
+    summary,
+    table,
+)
+from bench.footprint import cpu_seconds, memory_mb
+from bench.restart import PLACEHOLDER, shift
 from bench.scale import (
     Scale,
     cached,
@@ -42,6 +71,8 @@ from bench.scale import (
     theory_thread_id,
     user_id,
 )
+from bot.db import open_database
+from tests.fanout import Server, seed_countdowns
 from tests.loopback import ChannelType, LoopbackDiscord, Message
 from tests.loopback.actor import Actor, Reply
 from tests.loopback.process import BotProcess
@@ -152,9 +183,29 @@ async def load(world: World, rate: float, seconds: float, seed: int) -> dict[str
         tasks.append(asyncio.create_task(one(rng.choices(names, weights)[0])))
     await asyncio.gather(*tasks)
     latencies["__failed__"] = [float(sum(failures.values()))]
+    latencies["__span_s__"] = [time.monotonic() - start]  # first sent to last answered
     if refusals:
         print("refused (a ❌ reply):", dict(refusals), samples)
     return latencies
+
+
+@contextlib.asynccontextmanager
+async def scale_world(
+    scale: Scale, cluster: Cluster | None
+) -> AsyncIterator[tuple[LoopbackDiscord, World, Path, Path | str]]:
+    """The loopback with the scale database's servers, and a private copy of that database (an
+    SQLite file in a temporary folder, or a PostgreSQL database dropped afterwards)."""
+    built = cached(scale)
+    async with loopback(realistic=True) as lb:
+        world = build_world(lb, scale, built.now)
+        with tempfile.TemporaryDirectory() as name:
+            folder = Path(name)
+            database = copy_to(built, folder) if cluster is None else await copy_to_postgres(built, cluster)
+            try:
+                yield lb, world, folder, database
+            finally:
+                if cluster is not None and isinstance(database, str):
+                    await cluster.drop_database(database)
 
 
 async def run(
@@ -166,32 +217,25 @@ async def run(
     *,
     cluster: Cluster | None = None,
 ) -> dict[str, Any]:
-    built = cached(scale)
-    async with loopback(realistic=True) as lb:
-        world = build_world(lb, scale, built.now)
-        with tempfile.TemporaryDirectory() as folder:
-            database: Path | str = (
-                copy_to(built, Path(folder)) if cluster is None else await copy_to_postgres(built, cluster)
-            )
-            settle_heap()
-            pauses = GcPauses()
-            async with (
-                BotProcess(
-                    lb.port, database, log_path=Path(folder) / "bot.log", log_level="WARNING", profile=profile
-                ) as bot,
-                pauses,
-            ):
-                spawned = time.monotonic()
-                await bot.start(timeout=300)
-                ready_s = time.monotonic() - spawned
-                await asyncio.sleep(2)  # start-up work settles
-                await load(world, rate, 2, seed + 1)  # warm-up: caches, first-use imports
-                latencies = await load(world, rate, seconds, seed)
-                await bot.stop()
-            if cluster is not None and isinstance(database, str):
-                await cluster.drop_database(database)
+    async with scale_world(scale, cluster) as (lb, world, folder, database):
+        settle_heap()
+        pauses = GcPauses()
+        async with (
+            BotProcess(
+                lb.port, database, log_path=Path(folder) / "bot.log", log_level="WARNING", profile=profile
+            ) as bot,
+            pauses,
+        ):
+            spawned = time.monotonic()
+            await bot.start(timeout=300)
+            ready_s = time.monotonic() - spawned
+            await asyncio.sleep(2)  # start-up work settles
+            await load(world, rate, 2, seed + 1)  # warm-up: caches, first-use imports
+            latencies = await load(world, rate, seconds, seed)
+            await bot.stop()
         violations = list(lb.violations)
     failed = int(latencies.pop("__failed__")[0])
+    latencies.pop("__span_s__")
     every = [v for values in latencies.values() for v in values]
     return {
         "backend": "sqlite" if cluster is None else "postgresql",
@@ -208,6 +252,189 @@ async def run(
     }
 
 
+ANNOUNCE_EVERY = 0.2  # seconds between the timeliness workload's announcements
+SWEEP_P99_MS = 50.0
+
+
+def within(step: dict[str, Any]) -> bool:
+    """Whether a sweep step counts towards the capacity: p99 under 50 ms and no failures."""
+    return bool(step["p99"] < SWEEP_P99_MS and not step["failed"])
+
+
+async def seed_announcements(database: Path | str, servers: list[Server], first_due: int) -> list[int]:
+    """One premiere countdown in each of `servers`, due one every ANNOUNCE_EVERY s from `first_due`."""
+    due = [first_due + int(k * ANNOUNCE_EVERY) for k in range(len(servers))]
+    db = open_database(database)
+    await db.open()
+    try:
+        now = int(time.time())
+        for server, release in zip(servers, due, strict=True):
+            await seed_countdowns(db, [server], release_at=release, now=now)
+    finally:
+        await db.close()
+    return due
+
+
+async def sweep(
+    scale: Scale, steps: list[float], seconds: float, seed: int, *, cluster: Cluster | None = None
+) -> dict[str, Any]:
+    """Step the offered rate up until p99 passes SWEEP_P99_MS or answers fail, announcements beside."""
+    async with scale_world(scale, cluster) as (lb, world, folder, database):
+        # Servers past the vote servers, one announcement each, from about when the bot is READY (a
+        # backlog sent at READY would land in the first step) over the longest the sweep can take.
+        lead = int(identify_spacing(lb)) + 10
+        horizon = 30 + len(steps) * (seconds + 8)
+        count = min(int(horizon / ANNOUNCE_EVERY), scale.servers // 2)
+        announcing = [Server(a.guild, a.channel) for a in world.actors[scale.servers - count :]]
+        placeholder = int(time.time()) + PLACEHOLDER
+        due = await seed_announcements(database, announcing, placeholder + lead)
+        due_of = {s.channel.id: d - placeholder for s, d in zip(announcing, due, strict=True)}
+        settle_heap()
+        rows: list[dict[str, Any]] = []
+        async with BotProcess(
+            lb.port, database, log_path=Path(folder) / "bot.log", log_level="WARNING"
+        ) as bot:
+            spawned = int(time.time()) + 1
+            await shift(database, spawned - placeholder, placeholder)
+            await bot.start(timeout=300)
+            assert bot.proc is not None
+            pid = bot.proc.pid
+            await asyncio.sleep(2)
+            await load(world, steps[0], 2, seed + 1)  # warm-up: caches, first-use imports
+            for n, rate in enumerate(steps):
+                cpu_before, started = cpu_seconds(pid), time.time()
+                own_before = cpu_seconds(os.getpid())
+                # The loopback stands in for Discord, which does not stall: its collector waits
+                # between steps (a collection over the requests it logged paused it 100+ ms, which
+                # set the p99 of the bot; bench.fanout does the same).
+                gc.disable()
+                try:
+                    latencies = await load(world, rate, seconds, seed + 10 + n)
+                finally:
+                    gc.enable()
+                ended = time.time()
+                gc.collect()
+                failed = int(latencies.pop("__failed__")[0])
+                span = latencies.pop("__span_s__")[0]
+                every = [v for values in latencies.values() for v in values]
+                rows.append(
+                    {
+                        "offered": rate,
+                        "achieved": len(every) / span,
+                        "answered": len(every),
+                        "failed": failed,
+                        **{k: v for k, v in summary(every).items() if k in ("median", "p99")},
+                        "cpu_pct": 100 * (cpu_seconds(pid) - cpu_before) / (ended - started),
+                        # this process: the loopback Discord and the load generator
+                        "loopback_cpu_pct": 100 * (cpu_seconds(os.getpid()) - own_before) / (ended - started),
+                        "rss_mb": memory_mb(pid)["VmRSS"],
+                        "window": (started, ended),
+                    }
+                )
+                step = rows[-1]
+                print(
+                    f"  {rate:.0f}/s offered: {step['achieved']:.0f}/s answered, median "
+                    f"{step['median']:.1f} ms, p99 {step['p99']:.1f} ms, {failed} failed, "
+                    f"bot CPU {step['cpu_pct']:.0f}%, RSS {step['rss_mb']:.0f} MB, "
+                    f"loopback CPU {step['loopback_cpu_pct']:.0f}%",
+                    flush=True,
+                )
+                if len(rows) >= 2 and not within(rows[-2]):
+                    break  # one step past the knee shows how the bot sheds load
+                if not within(step) and rate == steps[-1]:
+                    break
+            await asyncio.sleep(3)  # announcements due at the end arrive
+            await bot.stop()
+        late: list[tuple[float, float]] = []  # (due, lateness)
+        for message in lb.bot_messages():
+            if message.channel_id in due_of and "Season 3 premiere" in message.text:  # not a reply
+                arrived = dt.datetime.fromisoformat(message.timestamp).timestamp()
+                late.append(
+                    (spawned + due_of[message.channel_id], arrived - spawned - due_of[message.channel_id])
+                )
+    for step in rows:
+        start, end = step.pop("window")
+        mine = [v for d, v in late if start <= d < end]
+        step["announcements"] = len(mine)
+        step["late_p99_s"] = quantile(mine, 0.99) if mine else None
+        step["late_median_s"] = statistics.median(mine) if mine else None
+    good = [r["offered"] for r in rows if within(r)]
+    return {
+        "backend": "sqlite" if cluster is None else "postgresql",
+        "steps": rows,
+        "capacity": max(good, default=0.0),
+        "spec_violations": list(lb.violations)[:5],
+    }
+
+
+def sweep_main(args: argparse.Namespace) -> None:
+    scale = Scale.small() if args.small else Scale()
+    wanted = backends(args.backend)
+    steps = [float(r) for r in args.steps.split(",")]
+    results: list[dict[str, Any]] = []
+    with postgres(wanted) as cluster:
+        for n in range(args.runs):
+            for backend in wanted:
+                print(f"run {n + 1}, {backend}:", flush=True)
+                results.append(
+                    asyncio.run(
+                        sweep(
+                            scale,
+                            steps,
+                            args.seconds,
+                            seed=n,
+                            cluster=cluster if backend == "postgresql" else None,
+                        )
+                    )
+                )
+    rows = [
+        [
+            "backend",
+            "offered/s",
+            "achieved/s",
+            "median ms",
+            "p99 ms",
+            "failed",
+            "bot CPU %",
+            "RSS MB",
+            "loopback CPU %",
+            "announcements",
+            "late p99 s",
+        ]
+    ]
+    for result in results:
+        for step in result["steps"]:
+            rows.append(
+                [
+                    result["backend"],
+                    f"{step['offered']:.0f}",
+                    f"{step['achieved']:.0f}",
+                    f"{step['median']:.1f}",
+                    f"{step['p99']:.1f}",
+                    str(step["failed"]),
+                    f"{step['cpu_pct']:.0f}",
+                    f"{step['rss_mb']:.0f}",
+                    f"{step['loopback_cpu_pct']:.0f}",
+                    str(step["announcements"]),
+                    "-" if step["late_p99_s"] is None else f"{step['late_p99_s']:.2f}",
+                ]
+            )
+    print(
+        f"machine: {machine()}; {args.runs} run(s), {args.seconds:.0f} s per step; "
+        f"capacity = the highest offered rate with p99 < {SWEEP_P99_MS:.0f} ms and no failures"
+    )
+    print(table(rows))
+    for backend in wanted:
+        capacities = [r["capacity"] for r in results if r["backend"] == backend]
+        print(
+            f"capacity, {backend}: {statistics.median(capacities):.0f}/s "
+            f"[{min(capacities):.0f}-{max(capacities):.0f}] over {len(capacities)} run(s)"
+        )
+    if any(r["spec_violations"] for r in results):
+        print("spec violations:", [r["spec_violations"] for r in results])
+    save("commands-sweep", {"machine": machine(), "args": vars(args), "runs": results})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rate", type=float, default=100.0, help="interactions per second (default 100)")
@@ -216,7 +443,12 @@ def main() -> None:
     parser.add_argument("--backend", choices=["both", "sqlite", "postgresql"], default="both")
     parser.add_argument("--small", action="store_true", help="a fiftieth of the sizes, for a quick look")
     parser.add_argument("--profile", type=Path, help="run the bot under cProfile; write the stats here")
+    parser.add_argument("--sweep", action="store_true", help="step the rate up to find the capacity")
+    parser.add_argument("--steps", default="100,200,400,800,1600", help="offered rates for --sweep")
     args = parser.parse_args()
+    if args.sweep:
+        sweep_main(args)
+        return
     scale = Scale.small() if args.small else Scale()
     wanted = backends(args.backend)
     results: list[dict[str, Any]] = []

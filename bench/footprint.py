@@ -14,13 +14,24 @@ tables exist; see bench/scale.py), against a loopback Discord that has the same 
 - idle CPU: user + system CPU seconds the process used while idle for `--idle` seconds with every
   scheduler row pending (the earliest is weeks away, so nothing is due).
 
+With `--memory`, it measures instead how memory grows with the number of servers: RSS once READY
+at 1 server (the base) and at each of `--sizes` (1,000, 10,000 and 50,000 by default), on an empty
+database, so what grows is the bot's gateway state (discord.py's guild cache and whatever the bot
+keeps per server); the per-server cost is (RSS - base) / servers. Shards hold 2,500 servers each
+(50,000 on 20 shards) and identify together (max_concurrency as large as the shard count), since the
+identify spacing does not change memory. `--census` adds where the memory goes: the bot in this
+process under tracemalloc at the largest size, grouped by the file that allocated it.
+
     python -m bench.footprint [--runs 3] [--idle 60] [--small]
+    python -m bench.footprint --memory [--sizes 1000,10000,50000] [--runs 3] [--census]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import os
 import statistics
 import tempfile
@@ -28,9 +39,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import identify_spacing, loopback, machine, save, table
+from bench.common import bot_in_process, identify_spacing, loopback, machine, save, table
 from bench.scale import Scale, cached, channel_id, copy_to, guild_id
+from tests.loopback import LoopbackDiscord, running
 from tests.loopback.process import BotProcess
+
+GUILDS_PER_SHARD = 2_500  # Discord's most per shard: the fewest shards for the servers
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -96,12 +110,117 @@ async def run(scale: Scale, idle: float) -> dict[str, Any]:
     }
 
 
+def servers_loopback(servers: int, channels: int = 1, roles: int = 0) -> LoopbackDiscord:
+    """`servers` guilds with an #announcements channel (and `channels - 1` more, and `roles` roles
+    beside @everyone and the bot's) each, 2,500 to a shard, identifying at once."""
+    shards = max(1, -(-servers // GUILDS_PER_SHARD))
+    lb = LoopbackDiscord(guilds_per_shard=GUILDS_PER_SHARD, max_concurrency=shards)
+    for g in range(servers):
+        guild = lb.create_guild(f"Fans {g}", id=guild_id(g))
+        lb.add_channel(guild, "announcements", id=channel_id(g))
+        for c in range(channels - 1):
+            lb.add_channel(guild, f"episode-{c + 1}")
+        for r in range(roles):
+            lb.add_role(guild, f"Watched S1E{r + 1}")
+    return lb
+
+
+async def memory_at(servers: int, channels: int = 1, roles: int = 0) -> dict[str, Any]:
+    """RSS of the bot, in its own process on an empty database, once READY with `servers` servers."""
+    async with running(servers_loopback(servers, channels, roles)) as lb:
+        with tempfile.TemporaryDirectory() as folder:
+            async with BotProcess(
+                lb.port, Path(folder) / "empty.db", log_path=Path(folder) / "bot.log", log_level="WARNING"
+            ) as bot:
+                await bot.start(timeout=600)
+                assert bot.proc is not None
+                await asyncio.sleep(2)  # start-up work settles
+                mem = memory_mb(bot.proc.pid)
+                await bot.stop()
+    return {"servers": servers, "shards": bot.shards, "rss_mb": mem["VmRSS"], "peak_mb": mem["VmHWM"]}
+
+
+async def census(servers: int, top: int = 12) -> list[tuple[str, float, int]]:
+    """Where the bot's memory for `servers` servers goes: (file, KB per server, blocks) that grew
+    between connecting and READY, the bot in this process under tracemalloc."""
+    import tracemalloc
+
+    async with running(servers_loopback(servers)) as lb, contextlib.AsyncExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory())
+        tracemalloc.start(1)
+        before = tracemalloc.take_snapshot()
+        await stack.enter_async_context(bot_in_process(Path(folder) / "empty.db"))
+        await asyncio.sleep(2)
+        gc.collect()
+        after = tracemalloc.take_snapshot()
+        tracemalloc.stop()
+        skip = tracemalloc.Filter(False, "*/tests/loopback/*")  # the loopback lives here too
+        stats = after.filter_traces([skip]).compare_to(before.filter_traces([skip]), "filename")
+        del lb
+    return [
+        (str(s.traceback[0].filename).split("site-packages/")[-1], s.size_diff / 1024 / servers, s.count_diff)
+        for s in stats[:top]
+    ]
+
+
+def memory_main(args: argparse.Namespace) -> None:
+    sizes = [int(n) for n in args.sizes.split(",")]
+    runs: list[dict[str, Any]] = []
+    for n in range(args.runs):
+        for servers in [1, *sizes]:
+            result = asyncio.run(memory_at(servers, args.channels, args.roles))
+            result["run"] = n
+            runs.append(result)
+            print(
+                f"run {n + 1}: {servers} server(s) on {result['shards']} shard(s): RSS {result['rss_mb']:.1f} MB",
+                flush=True,
+            )
+    base = [r["rss_mb"] for r in runs if r["servers"] == 1]
+    rows = [["servers", "shards", "RSS when ready MB", "above the base MB", "KB per server", "target"]]
+    for servers in [1, *sizes]:
+        mine = [r for r in runs if r["servers"] == servers]
+        rss = [r["rss_mb"] for r in mine]
+        above = [r["rss_mb"] - base[r["run"]] for r in mine]  # each run against its own base
+        per = [a * 1024 / servers for a in above]
+        rows.append(
+            [
+                str(servers),
+                str(mine[0]["shards"]),
+                f"{statistics.median(rss):.1f} [{min(rss):.1f}-{max(rss):.1f}]",
+                "base" if servers == 1 else f"{statistics.median(above):.1f}",
+                "" if servers == 1 else f"{statistics.median(per):.2f} [{min(per):.2f}-{max(per):.2f}]",
+                "" if servers == 1 else "< 5",
+            ]
+        )
+    print(
+        f"machine: {machine()}; {args.runs} run(s); medians [min-max]; empty database; each server has "
+        f"{args.channels} channel(s) and {args.roles + 2} roles"
+    )
+    print(table(rows))
+    saved: dict[str, Any] = {"machine": machine(), "runs": runs}
+    if args.census:
+        largest = max(sizes)
+        grown = asyncio.run(census(largest))
+        print(f"what grew between connecting and READY at {largest} servers (tracemalloc, by file):")
+        print(table([["file", "KB per server", "blocks"], *([f, f"{kb:.2f}", str(c)] for f, kb, c in grown)]))
+        saved["census"] = grown
+    save("memory", saved)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--idle", type=float, default=60.0, help="seconds to sit idle (default 60)")
     parser.add_argument("--small", action="store_true", help="a fiftieth of the sizes, for a quick look")
+    parser.add_argument("--memory", action="store_true", help="memory per server instead (see above)")
+    parser.add_argument("--sizes", default="1000,10000,50000", help="server counts for --memory")
+    parser.add_argument("--census", action="store_true", help="with --memory: where the memory goes")
+    parser.add_argument("--channels", type=int, default=1, help="with --memory: channels per server")
+    parser.add_argument("--roles", type=int, default=0, help="with --memory: roles per server, besides 2")
     args = parser.parse_args()
+    if args.memory:
+        memory_main(args)
+        return
     scale = Scale.small() if args.small else Scale()
     results = []
     for n in range(args.runs):

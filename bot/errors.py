@@ -21,6 +21,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+UNKNOWN_INTERACTION = 10062  # Discord's code for an interaction past its deadline (or unknown)
+
 
 class UserError(app_commands.AppCommandError):
     """A mistake the member can fix. Shown only to them, with an example that works."""
@@ -117,8 +119,16 @@ async def report_error(interaction: discord.Interaction[discord.Client], error: 
     if described is not None:
         await send_ephemeral(interaction, format_user_error(*described))
         return
-    incident = secrets.token_hex(4)
     original = getattr(error, "original", None) or error.__cause__ or error
+    if isinstance(original, discord.NotFound) and original.code == UNKNOWN_INTERACTION:
+        # Answered after Discord's 3 s deadline: no reply can reach the member any more, and under
+        # overload a traceback per late answer is the last thing the bot needs to spend time on.
+        log.warning(
+            "interaction %s expired before its answer reached Discord (the bot is overloaded or paused)",
+            interaction.id,
+        )
+        return
+    incident = secrets.token_hex(4)
     command = (
         interaction.command.qualified_name
         if interaction.command

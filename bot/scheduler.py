@@ -152,7 +152,7 @@ class Scheduler:
     ) -> None:
         self.store = store
         self.max_sleep = max_sleep  # the longest it sleeps without looking at the table again
-        self._gate = gate  # awaited before the first claim (the bot waits for its guild cache)
+        self.gate = gate  # awaited before the first claim
         self.clock: Clock = clock or SystemClock()
         self.max_in_flight = max_in_flight
         self.max_attempts = max_attempts
@@ -264,8 +264,8 @@ class Scheduler:
 
     # -- the loop ------------------------------------------------------------------------------
     async def _run(self) -> None:
-        if self._gate is not None:
-            await self._gate()
+        if self.gate is not None:
+            await self.gate()
         while True:
             try:
                 await self._tick()

@@ -97,12 +97,16 @@ class Harness:
         return self.world.guild
 
     # -- lifecycle ----------------------------------------------------------------------------
-    async def start(self, **options: Any) -> Cliffhanger:
+    async def start(self, *, wait_ready: bool = True, **options: Any) -> Cliffhanger:
+        """Start the bot; with `wait_ready`, return once every shard is READY, else once it connects."""
         bot = create_bot(self.settings, clock=self.clock, guild_ready_timeout=0.05, **options)
         bot.identify_clock = self.identify_clock.now
         bot.identify_sleep = self.identify_clock.sleep
         await bot.login(self.settings.discord_token)
         self._task = asyncio.create_task(bot.connect(reconnect=True), name="test-bot-connect")
+        if not wait_ready:
+            self._bot = bot
+            return bot
         ready = asyncio.ensure_future(bot.wait_until_ready())
         await asyncio.wait({ready, self._task}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
         if self._task.done():

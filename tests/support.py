@@ -7,12 +7,18 @@ import asyncio
 import contextlib
 import inspect
 import re
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import discord
 
 from bot.db import Database, open_database
 from bot.text import ZWSP
+
+if TYPE_CHECKING:
+    from tests.harness import Harness
 
 
 async def until(check: Callable[[], Any], timeout: float = 8.0, what: str = "condition") -> None:
@@ -109,3 +115,25 @@ def unescape(body: str) -> str:
 
 def squash(text: str) -> str:
     return "".join(text.replace(ZWSP, "").split())
+
+
+STALL = 2.0  # the bot is busy elsewhere for this long after the member clicks
+SLOW_READ = 1.5  # and then each database read takes this long: 3.5 s in all, past the deadline
+
+
+def slow_bot(h: Harness, stall: float = STALL) -> None:
+    """Stall the bot's event loop on the next channel creation, and slow its database reads."""
+
+    async def on_guild_channel_create(channel: discord.abc.GuildChannel) -> None:
+        time.sleep(stall)  # noqa: ASYNC251 - the point: the loop is blocked, as under overload
+
+    h.bot.add_listener(on_guild_channel_create)
+    db = h.bot.db
+    for name in ("fetchone", "fetchall", "fetchval"):
+        read = getattr(db, name)
+
+        async def slowly(*args: Any, _read: Any = read, **kwargs: Any) -> Any:
+            await asyncio.sleep(SLOW_READ)
+            return await _read(*args, **kwargs)
+
+        setattr(db, name, slowly)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -80,12 +80,27 @@ class NewJob:
 
 class JobStore:
     """The scheduler's rows. With a shard slice, a process reads and claims only the jobs of the
-    guilds on its own shards; other processes own the rest."""
+    guilds on its own shards; other processes own the rest. The bot narrows the claims further, to
+    the shards that are READY right now (`claim_for_shards`)."""
 
     def __init__(self, db: Database, shards: ShardSlice | None = None) -> None:
         self.db = db
         self.shards = shards
         self._mine = "" if shards is None else shards.sql()
+        # The condition claims and the earliest-due look use: our shards, or the ready ones among
+        # them; None while none is ready (nothing is claimed then).
+        self._claimable: str | None = self._mine
+
+    def claim_for_shards(self, ids: Collection[int], count: int | None = None) -> None:
+        """Claim only the jobs of guilds on these of our shards, of `count`: a shard still connecting
+        has no guild cache to send with, and its jobs wait for it alone. No ids: claim nothing."""
+        ready = sorted(set(ids) if self.shards is None else set(ids) & set(self.shards.ids))
+        if not ready or count is None:
+            self._claimable = None
+            return
+        if self.shards is not None and count != self.shards.count:
+            raise ValueError(f"{count} shards, but this process runs {self.shards.describe()}")
+        self._claimable = ShardSlice(count, tuple(ready)).sql()
 
     def watch(self, wake: Callable[[], None]) -> None:
         """Call `wake()` when another process adds or re-times a job of one of our guilds."""
@@ -222,11 +237,13 @@ class JobStore:
         return [Job.from_row(r) for r in rows]
 
     async def next_run_at(self) -> int | None:
-        """When the earliest pending job of our guilds should run, or None when nothing is pending.
+        """When the earliest pending job we may claim should run, or None when there is none.
         (ORDER BY ... LIMIT 1 rather than min(): it walks the pending index only until the first of
         our guilds.)"""
+        if self._claimable is None:
+            return None
         value = await self.db.fetchval(
-            f"SELECT run_at FROM scheduled_jobs WHERE state = 'pending'{self._mine} ORDER BY run_at LIMIT 1"
+            f"SELECT run_at FROM scheduled_jobs WHERE state = 'pending'{self._claimable} ORDER BY run_at LIMIT 1"
         )
         return None if value is None else int(value)
 
@@ -259,10 +276,12 @@ class JobStore:
         On PostgreSQL the rows are locked as they are picked and rows another process is claiming
         are passed over (SKIP LOCKED), so two processes never claim one job.
         """
+        if self._claimable is None:
+            return [], []
         async with self.db.transaction(immediate=True) as conn:
             rows = await conn.fetchall(
                 f"""
-                SELECT id FROM scheduled_jobs WHERE state = 'pending' AND run_at <= ?{self._mine}
+                SELECT id FROM scheduled_jobs WHERE state = 'pending' AND run_at <= ?{self._claimable}
                 ORDER BY run_at, id LIMIT ?
                 FOR UPDATE SKIP LOCKED  -- postgresql only
                 """,

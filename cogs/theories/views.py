@@ -14,6 +14,7 @@ import discord
 from bot.episodes import EpisodeCode
 from bot.errors import report_error
 from bot.lookup import row_id
+from bot.shedding import answerable
 from bot.text import TITLE_MAX
 from bot.ui import Pager, ReportingModal
 
@@ -71,6 +72,8 @@ class VoteButton(
     async def callback(self, interaction: discord.Interaction[Cliffhanger]) -> None:  # type: ignore[override]
         # discord.py only logs DynamicItem errors, so report them to the member here.
         try:
+            if not await answerable(interaction, interaction.client.scheduler.clock.now()):
+                return
             cog = interaction.client.get_cog("Theories")
             if cog is None:
                 raise RuntimeError("the theories cog is not loaded")

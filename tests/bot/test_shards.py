@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,9 @@ import pytest
 from bot import create_bot
 from bot.config import Settings
 from bot.core import IDENTIFY_WINDOW
-from tests.clocks import ShiftedClock
+from tests.clocks import ShiftedClock, SteppingClock
 from tests.cogs.countdowns.support import announced, announcements, configure, created, settled
-from tests.fanout import build_servers, seed_countdowns, tally
+from tests.fanout import Server, build_servers, seed_countdowns, seed_database, tally
 from tests.harness import Harness, World, build_world
 from tests.loopback import BOT_TOKEN, Actor, Guild, LoopbackDiscord, running
 from tests.loopback.gateway import shard_of
@@ -230,6 +231,66 @@ async def test_a_fan_out_across_shards_survives_a_shard_resume_and_a_full_reiden
         assert final.exactly_once, final
         assert lb.resume_count >= 1
         assert lb.limits.refused["global"] == 0
+    finally:
+        await h.stop()
+        lb.uninstall()
+        await lb.stop()
+    assert not lb.violations, lb.violations[:5]
+
+
+class HeldIdentify(SteppingClock):
+    """The identify window, held until the test lets it pass: a shard that must wait its bucket's
+    turn stays connecting meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.released = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        await self.released.wait()
+        await super().sleep(seconds)
+
+
+async def test_a_ready_shards_announcement_goes_out_while_another_shard_is_still_connecting(
+    settings: Settings, database_location: str
+) -> None:
+    # max_concurrency 1: both shards share one identify bucket, so shard 1 waits for its turn.
+    lb = LoopbackDiscord(guilds_per_shard=1, max_concurrency=1)
+    await lb.start()
+    lb.install()
+    world = build_world(lb, guild_id=lb.guild_id_on_shard(1, SHARDS))
+    early, late = (
+        Server(guild, lb.add_channel(guild, "announcements"))
+        for guild in (lb.create_guild("Kier Club", id=lb.guild_id_on_shard(0, SHARDS)), world.guild)
+    )
+    now = int(time.time())
+    await seed_database(database_location, [early, late], release_at=now + HOUR, now=now)
+    held = HeldIdentify()
+    h = Harness(lb, world, settings, ShiftedClock(), identify_clock=held)
+    try:
+        bot = await h.start(wait_ready=False)
+        ready: list[int] = []
+
+        async def on_shard_ready(shard_id: int) -> None:
+            ready.append(shard_id)
+
+        bot.add_listener(on_shard_ready)
+        await until(lambda: ready == [0], 10, "shard 0 to be ready")
+        assert lb.identifies == [(0, SHARDS)]  # shard 1 is still waiting for its turn to IDENTIFY
+        h.clock.jump(HOUR)
+        await until(lambda: tally(lb, [early]).delivered == 1, 10, "shard 0's announcement")
+        h.clock.jump(60)  # the scheduler looks again, a minute after the release
+        await bot.scheduler.wait_caught_up(h.clock.now())
+        assert tally(lb, [late]).delivered == 0  # its shard has no guild cache yet
+        assert not bot.is_ready() and lb.identifies == [(0, SHARDS)]
+
+        held.released.set()
+        await until(lambda: tally(lb, [late]).delivered == 1, 10, "shard 1's announcement, once it is ready")
+        await until(bot.is_ready, 10, "every shard to be ready")
+        h.clock.jump(60)
+        await bot.scheduler.wait_caught_up(h.clock.now())
+        assert tally(lb, [early, late]).exactly_once
+        assert lb.identifies == [(0, SHARDS), (1, SHARDS)]
     finally:
         await h.stop()
         lb.uninstall()

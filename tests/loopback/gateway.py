@@ -107,6 +107,7 @@ class Gateway(LoopbackCore):
         self.identified_at: list[float] = []  # when each of them arrived (time.monotonic)
         self.identify_count = 0
         self.resume_count = 0
+        self.member_requests: list[dict[str, Any]] = []  # REQUEST_GUILD_MEMBERS payloads received
 
     async def stop(self) -> None:
         for conn in list(self.connections):
@@ -221,7 +222,9 @@ class Gateway(LoopbackCore):
             await self._identify(conn, data or {})
         elif op == 6:  # resume
             await self._resume(conn, data or {})
-        elif op in (3, 4, 8):  # presence, voice, request members: accepted, ignored
+        elif op == 8:  # request guild members (chunking): recorded, answered with nothing
+            self.member_requests.append(data or {})
+        elif op in (3, 4):  # presence, voice: accepted, ignored
             return
         else:
             await conn.ws.close(code=4001, message=b"Unknown opcode")

@@ -25,6 +25,7 @@ class BotProcess:
         shard_count: int | None = None,
         shard_ids: str | None = None,
         pool_size: int | None = None,
+        claim_after_every_shard: bool = False,
         tvmaze_url: str = "",
     ) -> None:
         self.port = port
@@ -37,6 +38,7 @@ class BotProcess:
             *(["--shard-count", str(shard_count)] if shard_count is not None else []),
             *(["--shard-ids", shard_ids] if shard_ids is not None else []),
             *(["--pool-size", str(pool_size)] if pool_size is not None else []),
+            *(["--claim-after-every-shard"] if claim_after_every_shard else []),
         ]
         self.log_level = log_level
         self.profile = profile  # cProfile output, written when the process stops cleanly

@@ -49,6 +49,15 @@ async def run(args: argparse.Namespace) -> None:
         **({"tvmaze_url": args.tvmaze_url} if args.tvmaze_url else {}),
     )
     bot = create_bot(settings, guild_ready_timeout=args.guild_ready_timeout)
+    if args.claim_after_every_shard:  # the behaviour before per-shard readiness
+        holds = bot.scheduler.gate
+
+        async def every_shard_first() -> None:
+            await bot.wait_until_ready()
+            if holds is not None:
+                await holds()
+
+        bot.scheduler.gate = every_shard_first
 
     async def announce_ready() -> None:
         # on_ready fires once every shard has streamed its guilds (and again after a re-IDENTIFY).
@@ -82,6 +91,11 @@ def main() -> None:
     parser.add_argument("--shard-count", type=int, default=None)
     parser.add_argument("--shard-ids", default=None)
     parser.add_argument("--pool-size", type=int, default=10)
+    parser.add_argument(
+        "--claim-after-every-shard",
+        action="store_true",
+        help="claim no job until every shard is READY (bench.restart compares it with per-shard claims)",
+    )
     parser.add_argument("--tvmaze-url", default="", help="a loopback TVmaze (default: the setting's default)")
     args = parser.parse_args()
     setup_logging(args.log_level, secrets=[args.token])

@@ -13,7 +13,7 @@ from cogs.theories.views import EDIT_INTERVAL
 from tests.harness import Harness
 from tests.loopback import Actor, Channel, Message
 from tests.loopback.actor import Reply
-from tests.support import until, visible_outside_spoilers
+from tests.support import slow_bot, until, visible_outside_spoilers
 
 
 def cog(h: Harness) -> Any:
@@ -106,6 +106,19 @@ async def test_a_vote_can_be_changed_and_withdrawn(harness: Harness) -> None:
     await counts_shown(h, 1, 0, 0)
     theory = await cog(h).store.by_number(h.guild.id, 1)
     assert await cog(h).store.vote_of(theory.id, h.bob.id) is None
+
+
+async def test_a_vote_the_bot_reaches_late_is_deferred_and_its_reply_follows(harness: Harness) -> None:
+    h = harness
+    await configure(h)
+    await new_theory(h, h.alice)
+    slow_bot(h)  # overloaded: it reaches the click after the deferral point, and reads slowly
+    h.lb.add_channel(h.guild, "watch-party")
+    reply = await h.bob.click(vote_message(h), "theory:vote:1:p")
+    assert not reply.interaction.expired  # answered within 3 s: by the deferral
+    assert reply.interaction.response_type == 5 and reply.ephemeral
+    await reply.wait_done(timeout=10)
+    assert "You find theory #1 **plausible**" in reply.text, reply.text
 
 
 async def test_the_author_cannot_vote_on_their_own_theory(harness: Harness) -> None:

@@ -1,0 +1,82 @@
+"""Shedding load: past the point where the bot keeps up, interactions are deferred, not missed.
+
+Discord drops an interaction that gets no response within 3 s. When the bot is overloaded, an
+interaction can wait in the gateway's queue for most of that before its handler starts, and a
+handler that then reads the database and replies answers too late: the member sees "The application
+did not respond", and the reply itself fails (404 Unknown interaction), costing more work at the
+worst moment. So a handler that starts more than DEFER_AFTER seconds after the interaction was
+created defers first (one small request, ephemeral "thinking"), and its reply goes out as the
+deferral's followup, which Discord accepts for 15 minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord.utils import MISSING
+
+from .errors import UserError
+
+__all__ = ["DEADLINE", "DEFER_AFTER", "LateResponse", "answerable"]
+
+log = logging.getLogger(__name__)
+
+DEFER_AFTER = 1.0  # seconds an interaction may wait before its handler starts, before it is deferred
+DEADLINE = 3.0  # Discord's: no first response after this, and the interaction is gone
+
+
+class LateResponse(discord.InteractionResponse[Any]):
+    """The response of an interaction that was deferred because the bot was busy: the handler's
+    reply goes out as the deferral's followup, as private as the deferral (Discord decides that by
+    the deferral), so nothing meant for one member is shown to everyone."""
+
+    async def send_message(  # type: ignore[override]
+        self,
+        content: Any | None = None,
+        *,
+        ephemeral: bool = False,
+        delete_after: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not self.is_done():
+            await super().send_message(content, ephemeral=ephemeral, delete_after=delete_after, **kwargs)
+            return
+        await self._parent.followup.send(MISSING if content is None else content, ephemeral=True, **kwargs)
+
+    async def send_modal(self, modal: discord.ui.Modal, /) -> None:  # type: ignore[override]
+        if not self.is_done():
+            await super().send_modal(modal)
+            return
+        raise UserError("I was too busy to open the form in time, sorry: run the command again.")
+
+
+async def answerable(interaction: discord.Interaction[Any], now: float) -> bool:
+    """Before a slash command or button press runs (`now` on the bot's clock): False when Discord's
+    3 s deadline has already passed, so nothing can answer it any more (dropped with one log line,
+    not a failed reply and a traceback); deferred first when it waited more than DEFER_AFTER s."""
+    waited = now - interaction.created_at.timestamp()
+    if waited < DEFER_AFTER or interaction.response.is_done():
+        return True
+    if interaction.type not in (
+        discord.InteractionType.application_command,
+        discord.InteractionType.component,
+    ):
+        return True  # autocomplete cannot be deferred, and a modal's submit answers at once anyway
+    if waited >= DEADLINE:
+        log.warning(
+            "interaction %s reached %.1f s after it was created, past Discord's deadline; dropped (the bot is overloaded)",
+            interaction.id,
+            waited,
+        )
+        return False
+    late = LateResponse(interaction)
+    interaction._cs_response = late  # type: ignore[attr-defined]  # the slot discord.py caches `response` in
+    await late.defer(ephemeral=True, thinking=True)
+    log.info(
+        "interaction %s reached %.1f s after it was created; deferred (the bot is busy)",
+        interaction.id,
+        waited,
+    )
+    return True

@@ -1,0 +1,39 @@
+"""Past the knee the bot sheds load by deferring: an interaction it reaches late is deferred at
+once and answered by a followup, instead of missing Discord's 3 s deadline. Driven through the
+loopback, whose deadline is Discord's, with a slowed bot: its event loop stalls on another event and
+its database answers slowly, as when it is overloaded."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.shedding import DEADLINE, DEFER_AFTER
+from tests.harness import Harness
+from tests.support import STALL, slow_bot, until
+
+
+async def test_a_command_the_bot_reaches_late_is_deferred_and_its_reply_follows(harness: Harness) -> None:
+    h = harness
+    assert STALL > DEFER_AFTER
+    slow_bot(h)
+    h.lb.add_channel(h.guild, "watch-party")  # the event the bot stalls on arrives first
+    reply = await h.alice.slash("countdown next")
+    assert not reply.interaction.expired  # answered within 3 s: by the deferral
+    assert reply.interaction.response_type == 5 and reply.ephemeral
+    await reply.wait_done(timeout=10)
+    assert "countdown" in reply.content.lower(), reply.content  # the command's own answer followed
+
+
+async def test_a_command_reached_after_the_deadline_is_dropped_with_one_line(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = harness
+    slow_bot(h, stall=DEADLINE + 0.5)  # nothing the bot sends now can reach the member
+    h.lb.add_channel(h.guild, "watch-party")
+    reply = await h.alice.slash("countdown next", allow_expired=True)
+    assert reply.interaction.expired
+    await until(lambda: "dropped" in caplog.text or "incident" in caplog.text, what="the bot to handle it")
+    assert "past Discord's deadline; dropped" in caplog.text
+    assert "incident" not in caplog.text and "Traceback" not in caplog.text
+    late = [r for r in h.lb.requests if "/interactions/" in r.path and r.status == 404]
+    assert late == []  # no reply was even tried
