@@ -257,10 +257,12 @@ class Scheduler:
     async def wait_caught_up(self, now: float) -> None:
         """Wait until the loop has looked for due jobs at clock time `now` or later, found none, and
         sleeps with no job running: nothing due by `now` is still to happen. Tests use it to show
-        that something was not sent, instead of sleeping a while and hoping."""
-        while self._asleep_at is None or self._asleep_at < now or self._in_flight:
-            self._looked.clear()
-            await self._looked.wait()
+        that something was not sent, instead of sleeping a while and hoping. Raises TimeoutError
+        after a minute of real time, so a loop that never catches up fails instead of hanging."""
+        async with asyncio.timeout(60):
+            while self._asleep_at is None or self._asleep_at < now or self._in_flight:
+                self._looked.clear()
+                await self._looked.wait()
 
     # -- the loop ------------------------------------------------------------------------------
     async def _run(self) -> None:

@@ -21,9 +21,10 @@ if TYPE_CHECKING:
     from tests.harness import Harness
 
 
-async def until(check: Callable[[], Any], timeout: float = 8.0, what: str = "condition") -> None:
-    """Wait until `check()` (sync or async) is truthy; fail after a generous timeout. For waiting on
-    something that must happen, never for showing that something did not."""
+async def until(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> None:
+    """Wait until `check()` (sync or async) is truthy; fail after a generous timeout (a passing wait
+    returns at once, so the timeout only has to outlast a loaded CI machine running both backends).
+    For waiting on something that must happen, never for showing that something did not."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:

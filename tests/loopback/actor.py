@@ -32,7 +32,7 @@ class Reply:
         await asyncio.wait_for(self.interaction.answered.wait(), timeout or self.lb.interaction_deadline + 2)
         return self
 
-    async def wait_for(self, predicate: Any, timeout: float = 5.0) -> Reply:
+    async def wait_for(self, predicate: Any, timeout: float = 20.0) -> Reply:
         """Wait until `predicate(self)` holds (after a deferral, an edit or a followup)."""
 
         async def loop() -> None:
@@ -45,11 +45,11 @@ class Reply:
         await asyncio.wait_for(loop(), timeout)
         return self
 
-    async def wait_for_followup(self, count: int = 1, timeout: float = 5.0) -> Message:
+    async def wait_for_followup(self, count: int = 1, timeout: float = 20.0) -> Message:
         await self.wait_for(lambda r: len(r.followups) >= count, timeout)
         return self.followups[count - 1]
 
-    async def wait_done(self, timeout: float = 5.0) -> Reply:
+    async def wait_done(self, timeout: float = 20.0) -> Reply:
         """After a deferral: wait until the 'thinking' message was replaced or a followup came."""
         return await self.wait_for(lambda r: not r.thinking or r.followups, timeout)
 

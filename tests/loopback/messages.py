@@ -228,7 +228,7 @@ class Messages(Gateway):
                 keep.append((predicate, fut))
         self._message_waiters = keep
 
-    async def wait_for_message(self, predicate: Callable[[Message], bool], timeout: float = 5.0) -> Message:
+    async def wait_for_message(self, predicate: Callable[[Message], bool], timeout: float = 20.0) -> Message:
         """Wait for a message (already stored or future) that matches."""
         for message in self.messages.values():
             if not message.deleted and predicate(message):

@@ -123,7 +123,7 @@ def announcements(
 
 
 async def announced(
-    h: Harness, countdown_id: int, text: str, channel: Channel | None = None, timeout: float = 8.0
+    h: Harness, countdown_id: int, text: str, channel: Channel | None = None, timeout: float = 30.0
 ) -> Message:
     """Wait for an announcement of the countdown whose text contains `text`."""
     result: list[Message] = []
