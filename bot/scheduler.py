@@ -262,6 +262,10 @@ class Scheduler:
         async with asyncio.timeout(60):
             while self._asleep_at is None or self._asleep_at < now or self._in_flight:
                 self._looked.clear()
+                if self._asleep_at is not None and not self._in_flight:
+                    # Asleep since a look before `now` (the clock moved on meanwhile): look again
+                    # now, or this waits for whatever wakes the loop next, maybe hours away.
+                    self.wake()
                 await self._looked.wait()
 
     # -- the loop ------------------------------------------------------------------------------
@@ -411,6 +415,10 @@ class Scheduler:
         self, job: Job, reason: str, *, retry_after: float | None = None, unsure: bool = False
     ) -> None:
         now = self.clock.now()
+        if not self.store.shard_ready(job.guild_id):
+            # Its shard re-IDENTIFIED while it ran (the guild cache is being rebuilt): it runs again
+            # as soon as that shard is READY (claims wait for it), not after a timed backoff.
+            retry_after = 0.0
         if job.attempts >= self.max_attempts:
             await self._finish(job, "failed", reason=f"gave up after {job.attempts} attempts: {reason}")
             log.warning("job %s/%s gave up after %d attempts: %s", job.kind, job.key, job.attempts, reason)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..shards import ShardSlice
+from ..shards import ShardSlice, shard_of
 from . import Database, Row
 
 __all__ = ["JOBS_CHANNEL", "Job", "JobState", "JobStore", "NewJob"]
@@ -90,17 +90,28 @@ class JobStore:
         # The condition claims and the earliest-due look use: our shards, or the ready ones among
         # them; None while none is ready (nothing is claimed then).
         self._claimable: str | None = self._mine
+        # The ready shards and the shard count, once the bot names them (None: every guild is ready).
+        self._ready: tuple[frozenset[int], int] | None = None
 
     def claim_for_shards(self, ids: Collection[int], count: int | None = None) -> None:
         """Claim only the jobs of guilds on these of our shards, of `count`: a shard still connecting
         has no guild cache to send with, and its jobs wait for it alone. No ids: claim nothing."""
         ready = sorted(set(ids) if self.shards is None else set(ids) & set(self.shards.ids))
+        self._ready = (frozenset(ready) if count is not None else frozenset(), count or 1)
         if not ready or count is None:
             self._claimable = None
             return
         if self.shards is not None and count != self.shards.count:
             raise ValueError(f"{count} shards, but this process runs {self.shards.describe()}")
         self._claimable = ShardSlice(count, tuple(ready)).sql()
+
+    def shard_ready(self, guild_id: int) -> bool:
+        """Whether this guild's jobs are claimable now: its shard is READY (always, before the bot
+        narrows the claims to the ready shards)."""
+        if self._ready is None:
+            return True
+        ready, count = self._ready
+        return shard_of(guild_id, count) in ready
 
     def watch(self, wake: Callable[[], None]) -> None:
         """Call `wake()` when another process adds or re-times a job of one of our guilds."""

@@ -358,3 +358,38 @@ async def test_claims_are_atomic_between_two_schedulers_on_one_database(
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_job_whose_shard_reconnects_while_it_runs_goes_again_when_the_shard_is_ready(
+    db: Database, clock: ManualClock
+) -> None:
+    """A re-IDENTIFY empties the shard's guild cache while a claimed job runs: the handler finds the
+    server unavailable and asks to retry in a minute. The job waits for that shard's READY instead,
+    and runs as soon as it comes, not a backoff later."""
+    store = JobStore(db)
+    store.claim_for_shards({0}, 1)
+    sched = Scheduler(store, clock=clock)
+    attempts: list[int] = []
+
+    async def handler(j: Job) -> None:
+        attempts.append(j.attempts)
+        if len(attempts) == 1:
+            store.claim_for_shards(set(), 1)  # the shard reconnects mid-run
+            raise JobRetry("the server is unavailable", retry_after=60)
+
+    sched.register("test", handler)
+    await sched.schedule([job("reconnect", T0)])
+    await sched.start()
+    try:
+        await until(lambda: attempts == [1], what="the first attempt")
+        await sched.wait_idle()
+        await clock.advance(5)  # past the 1 s floor: claims still wait for the shard
+        await sched.wait_caught_up(clock.now())
+        assert attempts == [1]
+        store.claim_for_shards({0}, 1)  # READY again
+        sched.wake()
+        await until(lambda: attempts == [1, 2], what="the run once the shard is ready")
+        await sched.wait_idle()
+    finally:
+        await sched.stop()
+    assert (await state_of(db, "reconnect"))[0] == "sent"
