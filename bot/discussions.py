@@ -33,7 +33,7 @@ from .episodes import EpisodeCode
 from .errors import UserError
 from .forum_tags import forum_tag_ids, season_tag_name
 from .notices import tell_moderators
-from .scheduler import JobFailed, JobRetry, JobSkipped, describe_http_error, send_once
+from .scheduler import JobFailed, JobSkipped, describe_http_error, guild_for, send_once
 from .spoilers import ensure_title_safe
 from .text import clean_title, escape
 from .transformers import ThreadHome
@@ -61,7 +61,6 @@ DISCUSSION_JOB = "discussion"
 CATCH_UP = 86_400
 ARCHIVE_AFTER: Literal[10080] = 10080  # minutes: a quiet week, the longest Discord offers
 EXAMPLE = "/spoilers discussions channel:#episode-talk"
-GUILD_RETRY = 60.0
 THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
 
 # A text channel: the opening message (read back when unsure), then a public thread from it.
@@ -158,9 +157,7 @@ class Discussions:
     # -- opening -----------------------------------------------------------------------------
     async def run_job(self, job: Job) -> str | None:
         """The scheduler's handler: open the release's thread (or find it opened already)."""
-        guild = self.bot.get_guild(job.guild_id)
-        if guild is None or guild.unavailable:
-            raise JobRetry("the server is unavailable (or I was removed from it)", retry_after=GUILD_RETRY)
+        guild = guild_for(self.bot, job)
         # The server's lock before any database read: jobs start in claim order (release, then
         # episode), and reads through a pool of connections (PostgreSQL) finish in any order, which
         # would open a streaming drop's threads out of episode order.

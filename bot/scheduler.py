@@ -34,6 +34,7 @@ __all__ = [
     "JobSkipped",
     "Scheduler",
     "SystemClock",
+    "guild_for",
     "job_marker",
     "send_once",
 ]
@@ -46,6 +47,7 @@ MAX_SLEEP = 86_400.0  # asyncio sleeps of weeks drift; wake at least daily and l
 DEFAULT_MAX_ATTEMPTS = 8
 BACKOFF_BASE = 5  # seconds; doubled per attempt
 BACKOFF_CAP = 900
+GUILD_RETRY = 60.0  # seconds: a server that is briefly unavailable (an outage) comes back
 # Discord drops a repeated nonce only "for the past few minutes" and does not say how many. A retry
 # later than this after an attempt that may have reached Discord looks for that attempt's message
 # before posting again (assumed short: a needless look costs one read of recent messages).
@@ -94,6 +96,15 @@ class JobRetry(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+
+
+def guild_for(client: discord.Client, job: Job) -> discord.Guild:
+    """The server a job posts in, from the guild cache; JobRetry while it is unavailable. (A job
+    whose shard is re-IDENTIFYING goes again at that shard's READY: see Scheduler._retry.)"""
+    guild = client.get_guild(job.guild_id)
+    if guild is None or guild.unavailable:
+        raise JobRetry("the server is unavailable (or I was removed from it)", retry_after=GUILD_RETRY)
+    return guild
 
 
 def describe_http_error(exc: discord.HTTPException) -> str:

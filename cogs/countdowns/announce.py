@@ -12,7 +12,7 @@ from bot.checks import ANNOUNCE_PERMISSIONS, missing_permissions
 from bot.db.jobs import Job
 from bot.episodes import EpisodeCode
 from bot.notices import tell_moderators
-from bot.scheduler import JobFailed, JobRetry, JobSkipped, describe_http_error, send_once
+from bot.scheduler import JobFailed, JobSkipped, describe_http_error, guild_for, send_once
 
 from . import render
 from .rules import milestone_label
@@ -26,7 +26,6 @@ __all__ = ["Announcer"]
 
 log = logging.getLogger(__name__)
 
-GUILD_RETRY = 60.0  # seconds: a server that is briefly unavailable (outage, re-IDENTIFY) comes back
 
 HINT_NO_CHANNEL = (
     "Set one with `/config announcements`, or give the countdown a channel with `/countdown edit`."
@@ -58,9 +57,7 @@ class Announcer:
             raise JobSkipped(
                 f"the countdown was moved to <t:{countdown.release_at}:F> just before this was sent"
             )
-        guild = self.bot.get_guild(job.guild_id)
-        if guild is None or guild.unavailable:
-            raise JobRetry("the server is unavailable (or I was removed from it)", retry_after=GUILD_RETRY)
+        guild = guild_for(self.bot, job)
         settings = await self.bot.guild_store.get(guild.id)
         channel_id = countdown.channel_id or settings.announce_channel_id
         if channel_id is None:

@@ -28,7 +28,7 @@ from bot.checks import ANNOUNCE_PERMISSIONS, missing_permissions
 from bot.db.jobs import Job, NewJob
 from bot.episodes import EpisodeCode
 from bot.errors import UserError
-from bot.scheduler import JobFailed, JobRetry, send_once
+from bot.scheduler import JobFailed, guild_for, send_once
 from bot.showsync import Held, Release, RemovalReason, Scheduled, SyncPlan, plan_sync
 from bot.tvmaze import (
     CLOCK_SKEW,
@@ -57,7 +57,6 @@ DAY = 86_400
 RETRY_FAILED = 1800  # seconds: a server whose sync failed (TVmaze down) is tried again this soon
 STARTUP_HOLD = 30.0  # seconds the scheduler waits at start-up for a stale show's sync to be written
 MAX_SLEEP = 86_400.0
-GUILD_RETRY = 60.0
 PERIODS: tuple[tuple[int, UpdatesPeriod], ...] = ((DAY, "day"), (7 * DAY, "week"), (30 * DAY, "month"))
 
 
@@ -295,9 +294,7 @@ class ShowSync:
     # -- notices ---------------------------------------------------------------------------------
     async def post_notice(self, job: Job) -> str:
         """The scheduler handler for notices: one message per change in the announcement channel."""
-        guild = self.bot.get_guild(job.guild_id)
-        if guild is None or guild.unavailable:
-            raise JobRetry("the server is unavailable (or I was removed from it)", retry_after=GUILD_RETRY)
+        guild = guild_for(self.bot, job)
         settings = await self.bot.guild_store.get(guild.id)
         channel_id = job.payload.get("channel_id") or settings.announce_channel_id
         if channel_id is None:

@@ -41,7 +41,7 @@ from bot.automod import (
 from bot.checks import AUTOMOD_PERMISSIONS, missing_permissions
 from bot.db.jobs import Job, NewJob
 from bot.errors import UserError
-from bot.scheduler import JobFailed, JobRetry, JobSkipped, describe_http_error
+from bot.scheduler import JobFailed, JobSkipped, describe_http_error, guild_for
 
 if TYPE_CHECKING:
     from bot.core import Cliffhanger
@@ -51,7 +51,6 @@ __all__ = ["AUTOMOD_JOB", "AutoModKeeper", "RuleFull", "Synced", "window_ends"]
 log = logging.getLogger(__name__)
 
 AUTOMOD_JOB = "automod"
-GUILD_RETRY = 60.0
 REASON = "Cliffhanger: fresh spoiler words changed"
 GRANT = (
     "Give my role **Manage Server** in Server Settings > Roles (Discord lets only that permission keep "
@@ -208,9 +207,7 @@ class AutoModKeeper:
 
     async def run_job(self, job: Job) -> str | None:
         """The scheduler's handler: one sync."""
-        guild = self.bot.get_guild(job.guild_id)
-        if guild is None or guild.unavailable:
-            raise JobRetry("the server is unavailable (or I was removed from it)", retry_after=GUILD_RETRY)
+        guild = guild_for(self.bot, job)
         settings = await self.bot.guild_store.get(guild.id)
         if not settings.automod_spoilers:
             raise JobSkipped("AutoMod was turned off")
