@@ -45,6 +45,11 @@ class LateResponse(discord.InteractionResponse[Any]):
             return
         await self._parent.followup.send(MISSING if content is None else content, ephemeral=True, **kwargs)
 
+    async def defer(self, *, ephemeral: bool = False, thinking: bool = False) -> None:
+        # A command that defers on its own (most slow ones do) was deferred here already.
+        if not self.is_done():
+            await super().defer(ephemeral=ephemeral, thinking=thinking)
+
     async def send_modal(self, modal: discord.ui.Modal, /) -> None:  # type: ignore[override]
         if not self.is_done():
             await super().send_modal(modal)

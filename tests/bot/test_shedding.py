@@ -37,3 +37,22 @@ async def test_a_command_reached_after_the_deadline_is_dropped_with_one_line(
     assert "incident" not in caplog.text and "Traceback" not in caplog.text
     late = [r for r in h.lb.requests if "/interactions/" in r.path and r.status == 404]
     assert late == []  # no reply was even tried
+
+
+async def test_a_command_that_defers_itself_still_answers_when_the_bot_deferred_it_first(
+    harness: Harness,
+) -> None:
+    """Most commands that do slow work defer on their own; reached late, the bot has deferred them
+    already, and their own deferral must not fail the command."""
+    h = harness
+    await h.owner.slash("config announcements", channel=h.world.announcements)
+    slow_bot(h)
+    h.lb.add_channel(h.guild, "watch-party")
+    reply = await h.owner.slash("countdown create", title="Season 3 premiere", when="in 3 days")
+    assert not reply.interaction.expired
+    assert reply.interaction.response_type == 5 and reply.ephemeral
+    for name in ("fetchone", "fetchall", "fetchval"):  # the overload passes: reads are quick again
+        delattr(h.bot.db, name)
+    await reply.wait_done(timeout=20)
+    assert "Season 3 premiere" in reply.content, reply.content
+    assert "went wrong" not in reply.content.lower()
