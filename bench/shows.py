@@ -201,17 +201,7 @@ def jobs(sizes: Sizes, now: int) -> Iterator[tuple[object, ...]]:
             for job in plan_jobs(
                 guild_id(g), countdown_id(g, n), airs(now, SEASONS, n), milestones_of(n), now
             ).jobs:
-                yield (
-                    job.guild_id,
-                    job.kind,
-                    job.key,
-                    job.series,
-                    job.due_at,
-                    job.due_at,
-                    job.expires_at,
-                    json.dumps(job.payload, separators=(",", ":")),
-                    now,
-                )
+                yield job.row(now)
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,22 @@ class NewJob:
     series: str | None = None
     expires_at: int | None = None
 
+    def row(self, now: int) -> tuple[object, ...]:
+        """Its values for an INSERT into scheduled_jobs (guild_id, kind, key, series, due_at,
+        run_at, expires_at, payload, created_at): it first runs when due."""
+        payload = json.dumps(self.payload, separators=(",", ":"))
+        return (
+            self.guild_id,
+            self.kind,
+            self.key,
+            self.series,
+            self.due_at,
+            self.due_at,
+            self.expires_at,
+            payload,
+            now,
+        )
+
 
 class JobStore:
     """The scheduler's rows. With a shard slice, a process reads and claims only the jobs of the
@@ -157,18 +173,7 @@ class JobStore:
                     WHERE scheduled_jobs.state = 'pending'
                        OR (? = 1 AND scheduled_jobs.state IN ('cancelled', 'skipped'))
                     """,
-                    (
-                        job.guild_id,
-                        job.kind,
-                        job.key,
-                        job.series,
-                        job.due_at,
-                        job.due_at,
-                        job.expires_at,
-                        json.dumps(job.payload, separators=(",", ":")),
-                        now,
-                        int(revive),
-                    ),
+                    (*job.row(now), int(revive)),
                 )
             if written:
                 guilds = sorted({job.guild_id for job in jobs})
