@@ -312,6 +312,12 @@ class PostgresDatabase(Database):
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
 
+    async def listening(self) -> None:
+        """Wait until every `listen` so far is in place on the server: a NOTIFY sent before that
+        is not heard (the scheduler's own first look covers that at start-up; tests wait here)."""
+        while self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+
     def on_reconnect(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Run `callback` after the session connection came back (notifications may have been missed)."""
         self._on_reconnect.append(callback)

@@ -88,6 +88,8 @@ async def test_a_new_job_wakes_only_the_process_that_owns_its_guild(
     JobStore(a, ShardSlice(SHARDS, (0,))).watch(lambda: woken.append("a"))
     JobStore(b, ShardSlice(SHARDS, (1,))).watch(lambda: woken.append("b"))
     writer = JobStore(b)  # any process may add a job for any guild (a sync, a tool)
+    await a.listening()
+    await b.listening()
     for g in (guild_on(0), guild_on(1)):
         await GuildStore(b).ensure(g)
     await writer.upsert([NewJob(guild_on(0), "k", "x", NOW + 60)], NOW)
@@ -103,6 +105,7 @@ async def test_a_settings_change_in_one_process_reaches_the_others_cache(
     a, b = pair
     guild = guild_on(0)
     here, there = GuildStore(a), GuildStore(b)
+    await b.listening()  # a NOTIFY sent before the LISTEN is in place is not heard
     await here.update(guild, timezone="Europe/Paris")
     assert (await there.get(guild)).timezone == "Europe/Paris"  # now cached over there
     await here.update(guild, timezone="Asia/Tokyo")
@@ -112,6 +115,7 @@ async def test_a_settings_change_in_one_process_reaches_the_others_cache(
 
     await until(seen, what="the other process's cache to drop the old timezone")
     channels_here, channels_there = SpoilerChannelStore(a, here), SpoilerChannelStore(b, there)
+    await b.listening()
     assert await channels_there.ids(guild) == frozenset()
     await channels_here.add(guild, 555, 1, NOW)
 
