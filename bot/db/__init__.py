@@ -116,14 +116,15 @@ class Database(abc.ABC):
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    @abc.abstractmethod
     async def notify(self, channel: str, payload: str) -> None:
-        """Tell other bot processes something changed (PostgreSQL's NOTIFY, sent at commit).
-        With SQLite there is only one process, so there is no one to tell."""
-        return
+        """Tell every listener something changed, once the transaction this runs in commits (at
+        once outside one): PostgreSQL's NOTIFY, heard by every bot process sharing the database;
+        with SQLite, this process's own listeners."""
 
+    @abc.abstractmethod
     def listen(self, channel: str, callback: Callable[[str], None]) -> None:
-        """Hear what other processes `notify` on `channel` (PostgreSQL only; SQLite has one process)."""
-        return
+        """Hear what is `notify`-ed on `channel`, this process's notifications included."""
 
     def on_reconnect(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Run `callback` when the database connection came back after a loss (notifications sent

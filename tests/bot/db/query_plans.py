@@ -37,11 +37,11 @@ class Captured:
 async def capture(db: SQLiteDatabase) -> AsyncIterator[Captured]:
     """Record every statement `db` runs inside the block."""
     captured = Captured()
-    await db.conn.set_trace_callback(captured.statements.append)
+    await db.trace(captured.statements.append)
     try:
         yield captured
     finally:
-        await db.conn.set_trace_callback(None)  # type: ignore[arg-type]  # sqlite3 takes None to stop
+        await db.trace(None)
 
 
 def full_scans(path: Path, statements: list[str]) -> dict[str, list[str]]:

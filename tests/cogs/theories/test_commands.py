@@ -90,6 +90,18 @@ async def test_text_channel_theory_gets_a_thread_and_votes(harness: Harness) -> 
     await counts_shown(h, 1, 1, 0)
 
 
+async def test_count_edits_go_in_the_background_lane(harness: Harness) -> None:
+    # Behind announcements and whatever a member waits for, so a flood of votes cannot delay them.
+    h = harness
+    await configure(h)
+    await new_theory(h, h.alice)
+    limiter = h.bot.rate_limiter
+    before = limiter.background_acquired
+    await h.bob.click(vote_message(h), "theory:vote:1:p")
+    await counts_shown(h, 1, 1, 0)
+    assert limiter.background_acquired == before + 1  # the one edit of the counts, and nothing else
+
+
 async def test_a_vote_can_be_changed_and_withdrawn(harness: Harness) -> None:
     h = harness
     await configure(h)
@@ -319,7 +331,8 @@ async def test_the_leaderboard_ranks_confirmed_then_votes(harness: Harness) -> N
     await h.mod.click(vote_message(h, 2), "theory:vote:2:p")
     await h.alice.click(vote_message(h, 2), "theory:vote:2:p")
     await h.bob.click(vote_message(h, 3), "theory:vote:3:p")
-    await h.owner.slash("theory resolve", theory="1", outcome="Confirmed", episode="S2E1")
+    resolved = await h.owner.slash("theory resolve", theory="1", outcome="Confirmed", episode="S2E1")
+    await resolved.wait_done()  # it defers: the outcome is stored by the time its answer comes
     board = await h.owner.slash("theory leaderboard")
     text = board.text
     order = [text.index(f"<@{a.id}>") for a in (h.alice, h.bob, h.mod)]
