@@ -17,6 +17,7 @@ from bot.episodes import EpisodeCode
 from bot.errors import UserError
 from bot.forum_tags import add_forum_tags
 from bot.lookup import find_by_ref
+from bot.ratelimit import background_requests
 from bot.scheduler import JobRetry, JobSkipped
 from bot.spoilers import (
     Reveal,
@@ -413,7 +414,15 @@ class Theories(
         return "vote counts caught up"
 
     async def edit_counts(self, theory_id: int) -> None:
-        """Edit the vote message to show the current counts; unarchive its thread if needed."""
+        """Edit the vote message to show the current counts; unarchive its thread if needed.
+
+        The counts may lag (a later edit catches them up, /theory show has them exact), so these
+        requests go in the rate limiter's background lane: behind announcements and everything a
+        member is waiting for, and never more than half of the global limit."""
+        with background_requests():
+            await self._edit_counts(theory_id)
+
+    async def _edit_counts(self, theory_id: int) -> None:
         theory = await self.store.get(theory_id)
         if theory is None or theory.thread_id is None or theory.message_id is None or theory.deleted_at:
             return

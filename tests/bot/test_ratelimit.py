@@ -9,7 +9,7 @@ import time
 import discord
 import pytest
 
-from bot.ratelimit import DISCORD_GLOBAL_LIMIT, GlobalRateLimiter
+from bot.ratelimit import DISCORD_GLOBAL_LIMIT, GlobalRateLimiter, background_requests, in_background
 from tests.harness import Harness
 
 
@@ -61,6 +61,52 @@ async def test_a_burst_is_paced_so_no_window_holds_more_than_the_rate() -> None:
     # A slow machine only spreads requests further apart; the slack covers a granted task
     # that runs a moment late.
     assert busiest <= limiter.rate + 2
+
+
+async def test_background_requests_take_at_most_half_the_window() -> None:
+    # Four a minute: nothing frees up within this test, whatever the machine's speed.
+    limiter = GlobalRateLimiter(rate=4, period=60, burst=4)
+    assert limiter.background_share == 2
+    with background_requests():
+        assert in_background()
+        await limiter.acquire()
+        await limiter.acquire()
+        third = asyncio.ensure_future(limiter.acquire())  # the task copies the context: background too
+    assert not in_background()
+    done, _ = await asyncio.wait({third}, timeout=0.05)
+    assert not done  # the background half is spent, though the window has room
+    await limiter.acquire()  # an announcement still goes at once
+    await limiter.acquire()
+    assert (limiter.acquired, limiter.background_acquired) == (4, 2)
+    third.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await third
+
+
+async def test_an_ordinary_request_goes_before_a_background_one_that_waited_longer() -> None:
+    limiter = GlobalRateLimiter(rate=2, period=0.3, burst=2)
+    await limiter.acquire()
+    await limiter.acquire()  # the window is full for 0.3 s
+    order: list[str] = []
+
+    async def send(name: str, *, background: bool) -> None:
+        await limiter.acquire(background=background)
+        order.append(name)
+
+    counts = asyncio.create_task(send("vote counts", background=True))
+    await asyncio.sleep(0.01)  # the background request is waiting first
+    announcement = asyncio.create_task(send("announcement", background=False))
+    await asyncio.wait_for(asyncio.gather(counts, announcement), 10)
+    assert order == ["announcement", "vote counts"]
+
+
+async def test_one_lane_puts_background_requests_back_in_the_queue() -> None:
+    limiter = GlobalRateLimiter(rate=4, period=60, burst=4)
+    limiter.lanes = False  # what benchmarks compare against
+    with background_requests():
+        for _ in range(3):
+            await limiter.acquire()
+    assert (limiter.acquired, limiter.background_acquired) == (3, 0)
 
 
 async def test_rest_requests_wait_for_the_limiter_but_interaction_responses_do_not(harness: Harness) -> None:
