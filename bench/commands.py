@@ -38,7 +38,7 @@ import statistics
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -276,7 +276,13 @@ async def seed_announcements(database: Path | str, servers: list[Server], first_
 
 
 async def sweep(
-    scale: Scale, steps: list[float], seconds: float, seed: int, *, cluster: Cluster | None = None
+    scale: Scale,
+    steps: list[float],
+    seconds: float,
+    seed: int,
+    *,
+    cluster: Cluster | None = None,
+    before: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Step the offered rate up until p99 passes SWEEP_P99_MS or answers fail, announcements beside."""
     async with scale_world(scale, cluster) as (lb, world, folder, database):
@@ -292,7 +298,7 @@ async def sweep(
         settle_heap()
         rows: list[dict[str, Any]] = []
         async with BotProcess(
-            lb.port, database, log_path=Path(folder) / "bot.log", log_level="WARNING"
+            lb.port, database, log_path=Path(folder) / "bot.log", log_level="WARNING", before=before
         ) as bot:
             spawned = int(time.time()) + 1
             await shift(database, spawned - placeholder, placeholder)
@@ -359,8 +365,9 @@ async def sweep(
         step["late_p99_s"] = quantile(mine, 0.99) if mine else None
         step["late_median_s"] = statistics.median(mine) if mine else None
     good = [r["offered"] for r in rows if within(r)]
+    backend = "sqlite" if cluster is None else "postgresql"
     return {
-        "backend": "sqlite" if cluster is None else "postgresql",
+        "backend": f"{backend} before {'+'.join(before)}" if before else backend,
         "steps": rows,
         "capacity": max(good, default=0.0),
         "spec_violations": list(lb.violations)[:5],
@@ -372,21 +379,30 @@ def sweep_main(args: argparse.Namespace) -> None:
     wanted = backends(args.backend)
     steps = [float(r) for r in args.steps.split(",")]
     results: list[dict[str, Any]] = []
+    variants: list[tuple[str, ...]] = [()]
+    if args.before:
+        variants.append(tuple(args.before.split(",")))
     with postgres(wanted) as cluster:
         for n in range(args.runs):
             for backend in wanted:
-                print(f"run {n + 1}, {backend}:", flush=True)
-                results.append(
-                    asyncio.run(
-                        sweep(
-                            scale,
-                            steps,
-                            args.seconds,
-                            seed=n,
-                            cluster=cluster if backend == "postgresql" else None,
+                # Side by side: the code as it is, then with the named behaviours put back, in turn.
+                for before in variants if n % 2 == 0 else variants[::-1]:
+                    print(
+                        f"run {n + 1}, {backend}{' before ' + '+'.join(before) if before else ''}:",
+                        flush=True,
+                    )
+                    results.append(
+                        asyncio.run(
+                            sweep(
+                                scale,
+                                steps,
+                                args.seconds,
+                                seed=n,
+                                cluster=cluster if backend == "postgresql" else None,
+                                before=before,
+                            )
                         )
                     )
-                )
     rows = [
         [
             "backend",
@@ -424,7 +440,7 @@ def sweep_main(args: argparse.Namespace) -> None:
         f"capacity = the highest offered rate with p99 < {SWEEP_P99_MS:.0f} ms and no failures"
     )
     print(table(rows))
-    for backend in wanted:
+    for backend in dict.fromkeys(r["backend"] for r in results):
         capacities = [r["capacity"] for r in results if r["backend"] == backend]
         print(
             f"capacity, {backend}: {statistics.median(capacities):.0f}/s "
@@ -445,6 +461,12 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="run the bot under cProfile; write the stats here")
     parser.add_argument("--sweep", action="store_true", help="step the rate up to find the capacity")
     parser.add_argument("--steps", default="100,200,400,800,1600", help="offered rates for --sweep")
+    parser.add_argument(
+        "--before",
+        default="",
+        help="--sweep also runs the bot with these behaviours put back, side by side "
+        "(tests/loopback/run_bot.py BEFORE: thread-reads, ...)",
+    )
     args = parser.parse_args()
     if args.sweep:
         sweep_main(args)

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +27,7 @@ class BotProcess:
         shard_ids: str | None = None,
         pool_size: int | None = None,
         claim_after_every_shard: bool = False,
+        before: Sequence[str] = (),
         tvmaze_url: str = "",
     ) -> None:
         self.port = port
@@ -39,6 +41,7 @@ class BotProcess:
             *(["--shard-ids", shard_ids] if shard_ids is not None else []),
             *(["--pool-size", str(pool_size)] if pool_size is not None else []),
             *(["--claim-after-every-shard"] if claim_after_every_shard else []),
+            *(["--before", ",".join(before)] if before else []),
         ]
         self.log_level = log_level
         self.profile = profile  # cProfile output, written when the process stops cleanly

@@ -27,11 +27,18 @@ import main as entry
 from bot import create_bot
 from bot.config import Settings
 from bot.db import DatabaseError, is_database_url
+from bot.db.sqlite import SQLiteDatabase
 from bot.lock import InstanceLocked
 from bot.logs import setup_logging
 from bot.shards import parse_shard_ids
 
 from .server import BOT_TOKEN
+
+# Behaviours a benchmark can put back to measure a change side by side (--before a,b).
+BEFORE = {
+    "thread-reads": "every SQLite read on aiosqlite's worker thread, none on the event loop's",
+    "one-lane": "vote-count edits queue for the global limit with every other request",
+}
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -58,6 +65,13 @@ async def run(args: argparse.Namespace) -> None:
                 await holds()
 
         bot.scheduler.gate = every_shard_first
+    before = set(args.before.split(",")) if args.before else set()
+    if unknown := before - set(BEFORE):
+        raise SystemExit(f"--before: unknown {sorted(unknown)}; known: {', '.join(BEFORE)}")
+    if "thread-reads" in before and isinstance(bot.db, SQLiteDatabase):
+        bot.db.inline_reads = False
+    if "one-lane" in before:
+        bot.rate_limiter.lanes = False
 
     async def announce_ready() -> None:
         # on_ready fires once every shard has streamed its guilds (and again after a re-IDENTIFY).
@@ -95,6 +109,11 @@ def main() -> None:
         "--claim-after-every-shard",
         action="store_true",
         help="claim no job until every shard is READY (bench.restart compares it with per-shard claims)",
+    )
+    parser.add_argument(
+        "--before",
+        default="",
+        help="comma-separated behaviours to put back for a side-by-side benchmark: " + ", ".join(BEFORE),
     )
     parser.add_argument("--tvmaze-url", default="", help="a loopback TVmaze (default: the setting's default)")
     args = parser.parse_args()
