@@ -103,6 +103,14 @@ class _Session:
     shared: list[int] = field(default_factory=list)
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """What a pool connection needs on its way back: nothing. asyncpg's default sends a reset query
+    (unlock advisory locks, close cursors, UNLISTEN, RESET ALL) on every release, a second round
+    trip for every statement. Pool connections keep no session state here: LISTEN and the held
+    advisory locks live on the session connection, the migration lock is given back by its block,
+    and no statement SETs anything. asyncpg still rolls back a transaction left open."""
+
+
 class PostgresDatabase(Database):
     dialect: Dialect = "postgresql"
 
@@ -119,6 +127,7 @@ class PostgresDatabase(Database):
         self._session = _Session()
         self._keeper: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Future[None]] = set()
+        self.reset_on_release = False  # True: asyncpg's reset query on every release (benchmarks compare)
 
     # -- lifecycle -------------------------------------------------------------------------
     async def open(self) -> None:
@@ -131,6 +140,7 @@ class PostgresDatabase(Database):
                 max_size=self.pool_size,
                 timeout=CONNECT_TIMEOUT,
                 server_settings={"application_name": "cliffhanger"},
+                reset=None if self.reset_on_release else _keep_session,
             )
         except _OPEN_ERRORS as exc:
             raise DatabaseError(self._explain_connect(exc)) from None
