@@ -291,8 +291,7 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
             text, view = hidden_notice(recap.episode, "recap", recap.id, progress=progress)
             await interaction.response.send_message(text, view=view, ephemeral=True)
             return
-        reveal = await self.reveal_recap(interaction, recap.id)
-        assert reveal is not None  # noqa: S101 - just read
+        reveal = await self.reveal_of(interaction.guild_id, recap)
         chunks = spoiler_chunks(reveal.text, header=reveal.header)
         await interaction.response.send_message(chunks[0], ephemeral=True)
         for chunk in chunks[1:]:
@@ -303,13 +302,11 @@ class Recaps(commands.GroupCog, group_name="recap", group_description="Episode r
         if interaction.guild_id is None:
             return None
         recap = await self.store.by_id(interaction.guild_id, recap_id)
-        if recap is None:
-            return None
-        settings = await self.bot.guild_store.get(interaction.guild_id)
-        return Reveal(
-            header=recap_header(settings.show_label, recap.episode),
-            text=recap.body,
-        )
+        return None if recap is None else await self.reveal_of(interaction.guild_id, recap)
+
+    async def reveal_of(self, guild_id: int, recap: Recap) -> Reveal:
+        settings = await self.bot.guild_store.get(guild_id)
+        return Reveal(header=recap_header(settings.show_label, recap.episode), text=recap.body)
 
     @app_commands.command(name="list", description="List this server's recaps")
     async def list_(self, interaction: Interaction) -> None:
