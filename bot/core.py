@@ -33,7 +33,7 @@ from .errors import report_error
 from .lock import InstanceLock, ShardLock
 from .ratelimit import DEFAULT_RATE, GlobalRateLimiter
 from .scheduler import MAX_SLEEP, Clock, Scheduler
-from .shedding import answerable
+from .shedding import LateWork, answerable
 from .spoilers import RevealButton, RevealRegistry
 from .tvmaze import TVmaze
 from .ui import answer_expired
@@ -152,6 +152,8 @@ class Cliffhanger(commands.AutoShardedBot):
             DEFAULT_RATE if shards is None else max(1, int(shards.share(DEFAULT_RATE)))
         )
         self._pace_requests()
+        # Past the knee: the handlers of interactions deferred because they came late take turns.
+        self.late_work = LateWork()
         self.extensions_to_load = extensions
         self.failed_extensions: dict[str, BaseException] = {}
         self.started_at = time.monotonic()

@@ -5,6 +5,9 @@ its database answers slowly, as when it is overloaded."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 
 from bot.shedding import DEADLINE, DEFER_AFTER
@@ -56,3 +59,35 @@ async def test_a_command_that_defers_itself_still_answers_when_the_bot_deferred_
     await reply.wait_done(timeout=20)
     assert "Season 3 premiere" in reply.content, reply.content
     assert "went wrong" not in reply.content.lower()
+
+
+async def test_handlers_deferred_for_lateness_take_turns_and_all_answer(harness: Harness) -> None:
+    """Saturated, the bot must keep deferring what arrives next: the handlers of the interactions it
+    already deferred take turns instead of all competing with the next deferral for the loop."""
+    h = harness
+    h.bot.late_work.limit = 1
+    slow_bot(h)
+    reads = h.bot.db.fetchone
+    running, most = 0, 0
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            return await reads(*args, **kwargs)
+        finally:
+            running -= 1
+
+    h.bot.db.fetchone = counted  # type: ignore[method-assign]
+    h.lb.add_channel(h.guild, "watch-party")  # the event the bot stalls on arrives first
+    replies = await asyncio.gather(h.alice.slash("countdown next"), h.bob.slash("countdown next"))
+    for reply in replies:
+        assert not reply.interaction.expired  # both deferred in time
+        assert reply.interaction.response_type == 5 and reply.ephemeral
+    for reply in replies:
+        await reply.wait_done(timeout=20)
+        assert "counting down" in reply.content.lower(), reply.content  # and both answered after all
+    assert most == 1  # one handler's reads at a time
+    assert h.bot.late_work.waited == 1
+    await until(lambda: h.bot.late_work.running == 0, what="the turns to be given back")
