@@ -83,6 +83,7 @@ class GcPauses:
 
     def __init__(self) -> None:
         self.pauses: list[float] = []  # seconds
+        self.generations: list[int] = []  # the generation each pause collected
         self._started = 0.0
 
     def _track(self, phase: str, info: dict[str, Any]) -> None:
@@ -90,6 +91,12 @@ class GcPauses:
             self._started = time.perf_counter()
         else:
             self.pauses.append(time.perf_counter() - self._started)
+            self.generations.append(info["generation"])
+
+    def write(self, path: Path) -> None:
+        """One "generation milliseconds" line per pause (the bot process's report; see run_bot)."""
+        lines = (f"{g} {s * 1000:.2f}\n" for g, s in zip(self.generations, self.pauses, strict=True))
+        path.write_text("".join(lines), encoding="utf-8")
 
     def __enter__(self) -> GcPauses:
         gc.callbacks.append(self._track)

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 import time
@@ -24,9 +25,11 @@ import discord.http
 import yarl
 
 import main as entry
+from bench.common import GcPauses
 from bot import create_bot
 from bot.config import Settings
 from bot.db import DatabaseError, is_database_url
+from bot.db.postgres import PostgresDatabase
 from bot.db.sqlite import SQLiteDatabase
 from bot.lock import InstanceLocked
 from bot.logs import setup_logging
@@ -38,6 +41,8 @@ from .server import BOT_TOKEN
 BEFORE = {
     "thread-reads": "every SQLite read on aiosqlite's worker thread, none on the event loop's",
     "one-lane": "vote-count edits queue for the global limit with every other request",
+    "pool-reset": "asyncpg's reset query on every release of a pooled PostgreSQL connection",
+    "late-all-at-once": "every handler deferred because it came late runs at once",
 }
 
 
@@ -70,6 +75,10 @@ async def run(args: argparse.Namespace) -> None:
         raise SystemExit(f"--before: unknown {sorted(unknown)}; known: {', '.join(BEFORE)}")
     if "thread-reads" in before and isinstance(bot.db, SQLiteDatabase):
         bot.db.inline_reads = False
+    if "pool-reset" in before and isinstance(bot.db, PostgresDatabase):
+        bot.db.reset_on_release = True
+    if "late-all-at-once" in before:
+        bot.late_work.limit = sys.maxsize
     if "one-lane" in before:
         bot.rate_limiter.lanes = False
 
@@ -119,7 +128,14 @@ def main() -> None:
     args = parser.parse_args()
     setup_logging(args.log_level, secrets=[args.token])
     logging.getLogger("discord").setLevel(logging.WARNING)
-    asyncio.run(run(args))
+    # CLIFFHANGER_GC_REPORT=file: the bot's collector pauses, written there at exit (benchmarks).
+    gc_report = os.environ.get("CLIFFHANGER_GC_REPORT")
+    with GcPauses() as pauses:
+        try:
+            asyncio.run(run(args))
+        finally:
+            if gc_report:
+                pauses.write(Path(gc_report))
     sys.exit(0)
 
 
