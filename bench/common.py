@@ -84,6 +84,8 @@ class GcPauses:
     def __init__(self) -> None:
         self.pauses: list[float] = []  # seconds
         self.generations: list[int] = []  # the generation each pause collected
+        self.at: list[float] = []  # when each pause started (time.monotonic)
+        self.collected: list[int] = []  # how many objects each pause freed
         self._started = 0.0
 
     def _track(self, phase: str, info: dict[str, Any]) -> None:
@@ -92,10 +94,16 @@ class GcPauses:
         else:
             self.pauses.append(time.perf_counter() - self._started)
             self.generations.append(info["generation"])
+            self.at.append(time.monotonic() - self.pauses[-1])
+            self.collected.append(info["collected"])
 
     def write(self, path: Path) -> None:
-        """One "generation milliseconds" line per pause (the bot process's report; see run_bot)."""
-        lines = (f"{g} {s * 1000:.2f}\n" for g, s in zip(self.generations, self.pauses, strict=True))
+        """One "generation milliseconds monotonic-start collected" line per pause (the bot process's
+        report; see run_bot)."""
+        lines = (
+            f"{g} {s * 1000:.2f} {at:.3f} {n}\n"
+            for g, s, at, n in zip(self.generations, self.pauses, self.at, self.collected, strict=True)
+        )
         path.write_text("".join(lines), encoding="utf-8")
 
     def __enter__(self) -> GcPauses:
