@@ -50,6 +50,9 @@ def build_world(lb: LoopbackDiscord, *, guild_id: int | None = None) -> World:
     return world
 
 
+LISTENER_WAIT = 10.0  # seconds settle() waits for the bot's event listeners at most, per round
+
+
 @dataclass
 class Harness:
     """The loopback, its world, and a running bot on a temporary database."""
@@ -144,8 +147,19 @@ class Harness:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=60)
 
     async def settle(self) -> None:
-        """Wait until the bot has processed every gateway event sent so far."""
+        """Wait until the bot has processed every gateway event sent so far, its listeners included:
+        what they write is committed when this returns (a read does not queue behind a write)."""
         await self.lb.flush()
+        for _ in range(5):  # a listener may cause more events
+            listeners = [
+                task
+                for task in asyncio.all_tasks()
+                if task.get_name().startswith("discord.py: on_") and not task.done()
+            ]
+            if not listeners:
+                return
+            await asyncio.wait(listeners, timeout=LISTENER_WAIT)
+            await self.lb.flush()
 
     @property
     def db(self) -> Database:
