@@ -29,7 +29,7 @@ import collections
 import contextlib
 import contextvars
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 
 __all__ = ["DISCORD_GLOBAL_LIMIT", "GlobalRateLimiter", "background_requests", "in_background"]
@@ -128,44 +128,37 @@ class GlobalRateLimiter:
         if background is None:
             background = in_background()
         if background and self.lanes:
-            await self._acquire_background()
-            return
-        loop = asyncio.get_running_loop()
-        queued = self._turn.locked()
-        started = loop.time()
-        async with self._turn:
-            while True:
-                now = loop.time()
-                self._forget_old(now)
-                wait = self._wait_time(now)
-                if wait <= 0:
-                    break
-                queued = True
-                await asyncio.sleep(wait)
-            now = self._grant(now)
-        self._count(queued, now - started)
+            await self._take(self._background_turn, self._background_wait, background=True)
+        else:
+            await self._take(self._turn, self._wait_time, background=False)
 
-    async def _acquire_background(self) -> None:
+    def _background_wait(self, now: float) -> float:
+        if self._turn.locked():  # an ordinary request is waiting (or being granted): it goes first
+            return self.spacing
+        if len(self._background_granted) >= self.background_share:
+            return self._background_granted[0] + self.period - now
+        return self._wait_time(now)
+
+    async def _take(
+        self, turn: asyncio.Lock, wait_for: Callable[[float], float], *, background: bool
+    ) -> None:
+        """Queue on `turn`, then sleep until `wait_for(now)` says the request may go, and grant it."""
         loop = asyncio.get_running_loop()
-        queued = self._background_turn.locked()
+        queued = turn.locked()
         started = loop.time()
-        async with self._background_turn:
+        async with turn:
             while True:
                 now = loop.time()
                 self._forget_old(now)
-                if self._turn.locked():  # an ordinary request is waiting (or being granted): it goes first
-                    wait = self.spacing
-                elif len(self._background_granted) >= self.background_share:
-                    wait = self._background_granted[0] + self.period - now
-                else:
-                    wait = self._wait_time(now)
+                wait = wait_for(now)
                 if wait <= 0:
                     break
                 queued = True
                 await asyncio.sleep(wait)
             now = self._grant(now)
-            self._background_granted.append(now)
-        self.background_acquired += 1
+            if background:
+                self._background_granted.append(now)
+                self.background_acquired += 1
         self._count(queued, now - started)
 
     def _count(self, queued: bool, waited: float) -> None:
