@@ -13,6 +13,10 @@ interactions it deferred keep the event loop busy, and the next interaction's de
 their work until it too is past 3 s (measured: 109 of 6,000 missed at 600/s on PostgreSQL). So the
 handlers of late interactions take turns (`LateWork`): a few run at once and the rest wait, already
 deferred, while the loop stays free to defer whatever arrives next. The answers come later, not never.
+While handlers wait for a turn the bot is past its knee, and every interaction is deferred and takes
+its turn, however soon it was reached: the few at work and the scheduler's announcements then share
+the loop with deferrals only, not with hundreds of handlers at once. The bot says so in its log, at
+most once a minute.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ log = logging.getLogger(__name__)
 DEFER_AFTER = 1.0  # seconds an interaction may wait before its handler starts, before it is deferred
 DEADLINE = 3.0  # Discord's: no first response after this, and the interaction is gone
 LATE_AT_ONCE = 8  # handlers of deferred-because-late interactions running at the same time
+OVERLOAD_LOG_EVERY = 60.0  # seconds between "overloaded" log lines
 
 
 class LateWork:
@@ -46,10 +51,16 @@ class LateWork:
         self._busy = 0
         self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
         self.waited = 0  # how many handlers had to wait for a turn (diagnostics)
+        self._logged_at: float | None = None  # loop time of the last "overloaded" line
+        self._waited_when_logged = 0
 
     @property
     def running(self) -> int:
         return self._busy
+
+    def backlogged(self) -> bool:
+        """Whether handlers are waiting for a turn: the bot is past its knee."""
+        return bool(self._waiting)
 
     async def turn(self) -> None:
         """Wait for a turn for the running task; it is given back when the task ends."""
@@ -60,6 +71,7 @@ class LateWork:
             self._busy += 1
         else:
             self.waited += 1
+            self._say_overloaded()
             ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiting.append(ready)
             try:
@@ -71,6 +83,18 @@ class LateWork:
                     self._waiting.remove(ready)
                 raise
         task.add_done_callback(lambda _task: self._give_back())
+
+    def _say_overloaded(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if self._logged_at is not None and now - self._logged_at < OVERLOAD_LOG_EVERY:
+            return
+        log.warning(
+            "more interactions than the bot keeps up with: every one is deferred and answered in turn, "
+            "%d at a time (%d waited for a turn since the last such line)",
+            self.limit,
+            self.waited - self._waited_when_logged,
+        )
+        self._logged_at, self._waited_when_logged = now, self.waited
 
     def _give_back(self) -> None:
         while self._waiting:
@@ -116,7 +140,9 @@ async def answerable(interaction: discord.Interaction[Any], now: float) -> bool:
     3 s deadline has already passed, so nothing can answer it any more (dropped with one log line,
     not a failed reply and a traceback); deferred first when it waited more than DEFER_AFTER s."""
     waited = now - interaction.created_at.timestamp()
-    if waited < DEFER_AFTER or interaction.response.is_done():
+    work: LateWork | None = getattr(interaction.client, "late_work", None)
+    overloaded = work is not None and work.backlogged()
+    if (waited < DEFER_AFTER and not overloaded) or interaction.response.is_done():
         return True
     if interaction.type not in (
         discord.InteractionType.application_command,
@@ -133,12 +159,11 @@ async def answerable(interaction: discord.Interaction[Any], now: float) -> bool:
     late = LateResponse(interaction)
     interaction._cs_response = late  # type: ignore[attr-defined]  # the slot discord.py caches `response` in
     await late.defer(ephemeral=True, thinking=True)
-    log.info(
+    log.debug(
         "interaction %s reached %.1f s after it was created; deferred (the bot is busy)",
         interaction.id,
         waited,
     )
-    work: LateWork | None = getattr(interaction.client, "late_work", None)
     if work is not None:
         await work.turn()
     return True

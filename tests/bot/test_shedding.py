@@ -91,3 +91,24 @@ async def test_handlers_deferred_for_lateness_take_turns_and_all_answer(harness:
     assert most == 1  # one handler's reads at a time
     assert h.bot.late_work.waited == 1
     await until(lambda: h.bot.late_work.running == 0, what="the turns to be given back")
+
+
+async def test_while_handlers_wait_their_turn_even_a_prompt_interaction_is_deferred_and_queued(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Past the knee every interaction is deferred and answered in turn, so the loop is left to the
+    deferrals and the scheduler instead of hundreds of handlers at once."""
+    h = harness
+    h.bot.late_work.limit = 1
+    slow_bot(h)
+    h.lb.add_channel(h.guild, "watch-party")
+    late = await asyncio.gather(h.alice.slash("countdown next"), h.bob.slash("countdown next"))
+    assert h.bot.late_work.backlogged()  # alice's handler runs, bob's waits
+    prompt = await h.mod.slash("countdown next")  # reached at once: the stall is over
+    assert not prompt.interaction.expired
+    assert prompt.interaction.response_type == 5 and prompt.ephemeral  # deferred all the same
+    for reply in (*late, prompt):
+        await reply.wait_done(timeout=30)
+        assert "counting down" in reply.content.lower(), reply.content
+    assert h.bot.late_work.waited == 2
+    assert caplog.text.count("more interactions than the bot keeps up with") == 1
