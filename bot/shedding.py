@@ -53,6 +53,9 @@ class LateWork:
         self.waited = 0  # how many handlers had to wait for a turn (diagnostics)
         self._logged_at: float | None = None  # loop time of the last "overloaded" line
         self._waited_when_logged = 0
+        self.dropped = 0  # interactions reached past Discord's deadline, dropped
+        self._dropped_logged_at: float | None = None
+        self._dropped_when_logged = 0
 
     @property
     def running(self) -> int:
@@ -83,6 +86,21 @@ class LateWork:
                     self._waiting.remove(ready)
                 raise
         task.add_done_callback(lambda _task: self._give_back())
+
+    def note_dropped(self) -> bool:
+        """Count an interaction dropped past the deadline; True when it is time for a log line (at
+        most one a minute, so a flood of them costs a counter, not a line each)."""
+        self.dropped += 1
+        now = asyncio.get_running_loop().time()
+        if self._dropped_logged_at is not None and now - self._dropped_logged_at < OVERLOAD_LOG_EVERY:
+            return False
+        self._dropped_logged_at = now
+        return True
+
+    def dropped_unlogged(self) -> int:
+        """How many were dropped since the previous drop line, this one included."""
+        count, self._dropped_when_logged = self.dropped - self._dropped_when_logged, self.dropped
+        return count
 
     def _say_overloaded(self) -> None:
         now = asyncio.get_running_loop().time()
@@ -150,11 +168,14 @@ async def answerable(interaction: discord.Interaction[Any], now: float) -> bool:
     ):
         return True  # autocomplete cannot be deferred, and a modal's submit answers at once anyway
     if waited >= DEADLINE:
-        log.warning(
-            "interaction %s reached %.1f s after it was created, past Discord's deadline; dropped (the bot is overloaded)",
-            interaction.id,
-            waited,
-        )
+        if work is None or work.note_dropped():
+            log.warning(
+                "interaction %s reached %.1f s after it was created, past Discord's deadline; dropped "
+                "(the bot is overloaded; %d dropped since the last such line)",
+                interaction.id,
+                waited,
+                1 if work is None else work.dropped_unlogged(),
+            )
         return False
     late = LateResponse(interaction)
     interaction._cs_response = late  # type: ignore[attr-defined]  # the slot discord.py caches `response` in
