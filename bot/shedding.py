@@ -41,6 +41,26 @@ LATE_AT_ONCE = 8  # handlers of deferred-because-late interactions running at th
 OVERLOAD_LOG_EVERY = 60.0  # seconds between "overloaded" log lines
 
 
+class Tally:
+    """A count whose log line is written at most once every OVERLOAD_LOG_EVERY seconds, so a flood
+    costs a counter, not a line each."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._logged_at: float | None = None  # loop time of the last line
+        self._logged_count = 0
+
+    def add(self) -> int | None:
+        """Count one; when a line is due now, how many were counted since the last one (this
+        included), else None."""
+        self.count += 1
+        now = asyncio.get_running_loop().time()
+        if self._logged_at is not None and now - self._logged_at < OVERLOAD_LOG_EVERY:
+            return None
+        since, self._logged_at, self._logged_count = self.count - self._logged_count, now, self.count
+        return since
+
+
 class LateWork:
     """Turns for the handlers of interactions reached late, after their deferral: at most `limit`
     run at once, the others wait first come, first served. A turn lasts until the handler's task
@@ -50,16 +70,20 @@ class LateWork:
         self.limit = limit
         self._busy = 0
         self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
-        self.waited = 0  # how many handlers had to wait for a turn (diagnostics)
-        self._logged_at: float | None = None  # loop time of the last "overloaded" line
-        self._waited_when_logged = 0
-        self.dropped = 0  # interactions reached past Discord's deadline, dropped
-        self._dropped_logged_at: float | None = None
-        self._dropped_when_logged = 0
+        self.waits = Tally()  # handlers that had to wait for a turn
+        self.drops = Tally()  # interactions reached past Discord's deadline, dropped
 
     @property
     def running(self) -> int:
         return self._busy
+
+    @property
+    def waited(self) -> int:
+        return self.waits.count
+
+    @property
+    def dropped(self) -> int:
+        return self.drops.count
 
     def backlogged(self) -> bool:
         """Whether handlers are waiting for a turn: the bot is past its knee."""
@@ -73,8 +97,14 @@ class LateWork:
         if self._busy < self.limit and not self._waiting:
             self._busy += 1
         else:
-            self.waited += 1
-            self._say_overloaded()
+            since = self.waits.add()
+            if since is not None:
+                log.warning(
+                    "more interactions than the bot keeps up with: every one is deferred and answered in "
+                    "turn, %d at a time (%d waited for a turn since the last such line)",
+                    self.limit,
+                    since,
+                )
             ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiting.append(ready)
             try:
@@ -86,33 +116,6 @@ class LateWork:
                     self._waiting.remove(ready)
                 raise
         task.add_done_callback(lambda _task: self._give_back())
-
-    def note_dropped(self) -> bool:
-        """Count an interaction dropped past the deadline; True when it is time for a log line (at
-        most one a minute, so a flood of them costs a counter, not a line each)."""
-        self.dropped += 1
-        now = asyncio.get_running_loop().time()
-        if self._dropped_logged_at is not None and now - self._dropped_logged_at < OVERLOAD_LOG_EVERY:
-            return False
-        self._dropped_logged_at = now
-        return True
-
-    def dropped_unlogged(self) -> int:
-        """How many were dropped since the previous drop line, this one included."""
-        count, self._dropped_when_logged = self.dropped - self._dropped_when_logged, self.dropped
-        return count
-
-    def _say_overloaded(self) -> None:
-        now = asyncio.get_running_loop().time()
-        if self._logged_at is not None and now - self._logged_at < OVERLOAD_LOG_EVERY:
-            return
-        log.warning(
-            "more interactions than the bot keeps up with: every one is deferred and answered in turn, "
-            "%d at a time (%d waited for a turn since the last such line)",
-            self.limit,
-            self.waited - self._waited_when_logged,
-        )
-        self._logged_at, self._waited_when_logged = now, self.waited
 
     def _give_back(self) -> None:
         while self._waiting:
@@ -168,13 +171,14 @@ async def answerable(interaction: discord.Interaction[Any], now: float) -> bool:
     ):
         return True  # autocomplete cannot be deferred, and a modal's submit answers at once anyway
     if waited >= DEADLINE:
-        if work is None or work.note_dropped():
+        since = 1 if work is None else work.drops.add()
+        if since is not None:
             log.warning(
                 "interaction %s reached %.1f s after it was created, past Discord's deadline; dropped "
                 "(the bot is overloaded; %d dropped since the last such line)",
                 interaction.id,
                 waited,
-                1 if work is None else work.dropped_unlogged(),
+                since,
             )
         return False
     late = LateResponse(interaction)

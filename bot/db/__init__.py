@@ -9,6 +9,7 @@ transaction). SQL is written once; see `bot/db/dialect.py` for the one rule wher
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -58,6 +59,8 @@ __all__ = [
 
 Params = Sequence[Any] | Mapping[str, Any]
 
+log = logging.getLogger(__name__)
+
 # PostgreSQL NOTIFY channel for "<cache>:<guild id>": a process changed a guild's cached rows, so
 # every process drops its copy (see GuildStore and SpoilerChannelStore).
 CACHE_CHANNEL = "cliffhanger_cache"
@@ -68,6 +71,7 @@ class Database(abc.ABC):
 
     dialect: Dialect
     location: str  # for messages: the file, or the server and database (never the password)
+    _listeners: dict[str, list[Callable[[str], None]]]  # channel -> callbacks (see `listen`)
 
     # -- lifecycle -----------------------------------------------------------------------------
     @abc.abstractmethod
@@ -125,6 +129,14 @@ class Database(abc.ABC):
     @abc.abstractmethod
     def listen(self, channel: str, callback: Callable[[str], None]) -> None:
         """Hear what is `notify`-ed on `channel`, this process's notifications included."""
+
+    def _deliver(self, channel: str, payload: str) -> None:
+        """Call every listener of `channel` with `payload`; one that fails is logged, the rest still hear it."""
+        for callback in self._listeners.get(channel, ()):
+            try:
+                callback(payload)
+            except Exception:
+                log.exception("a listener of %r failed on %r", channel, payload)
 
     def on_reconnect(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Run `callback` when the database connection came back after a loss (notifications sent

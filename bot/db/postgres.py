@@ -355,11 +355,7 @@ class PostgresDatabase(Database):
 
     async def _add_listener(self, conn: asyncpg.Connection, channel: str) -> None:
         def dispatch(_conn: object, _pid: int, _channel: str, payload: object) -> None:
-            for callback in self._listeners.get(channel, []):
-                try:
-                    callback(str(payload))
-                except Exception:
-                    log.exception("a NOTIFY listener for %s failed", channel)
+            self._deliver(channel, str(payload))
 
         with contextlib.suppress(*_ERRORS):
             await conn.add_listener(channel, dispatch)

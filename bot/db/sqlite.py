@@ -200,13 +200,6 @@ class SQLiteDatabase(Database):
         else:
             self._deliver(channel, payload)
 
-    def _deliver(self, channel: str, payload: str) -> None:
-        for callback in self._listeners.get(channel, ()):
-            try:
-                callback(payload)
-            except Exception:
-                log.exception("a listener of %r failed on %r", channel, payload)
-
     # -- single statements -------------------------------------------------------------------
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one write statement in its own transaction; returns the number of changed rows."""
