@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Coroutine
+from typing import Any
 
 
 class ManualClock:
@@ -44,12 +46,20 @@ class ShiftedClock:
     def now(self) -> float:
         return time.time() + self.offset
 
-    async def sleep(self, seconds: float) -> None:
-        jumped = asyncio.ensure_future(self._jumped.wait())
+    def sleep(self, seconds: float) -> Coroutine[Any, Any, None]:
+        # The jump to wake on is taken when sleep() is called, not when the coroutine first runs: a
+        # caller that computed `seconds` from now() and then wraps the sleep in a task (to wait on it
+        # beside something else) would otherwise miss a jump made before that task started, and
+        # sleep on for hours of real time.
+        return self._sleep(self._jumped, seconds)
+
+    @staticmethod
+    async def _sleep(jumped: asyncio.Event, seconds: float) -> None:
+        woken = asyncio.ensure_future(jumped.wait())
         try:
-            await asyncio.wait({jumped}, timeout=seconds)
+            await asyncio.wait({woken}, timeout=seconds)
         finally:
-            jumped.cancel()
+            woken.cancel()
 
     def jump(self, seconds: float) -> None:
         """Move time forward; every sleeper wakes and looks again."""

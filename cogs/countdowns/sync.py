@@ -343,6 +343,9 @@ class ShowSync:
         finally:
             self.started.set()
         while True:
+            # Cleared before the look, not after: a server that follows a show while the follows are
+            # read wakes the sleep that comes next instead of waiting for the old due time.
+            self._wake.clear()
             follows = await self.follows.all()
             wait = MAX_SLEEP
             if follows:
@@ -353,7 +356,6 @@ class ShowSync:
             await self._round_logged()
 
     async def _sleep(self, seconds: float) -> None:
-        self._wake.clear()
         sleeper = asyncio.ensure_future(self.bot.scheduler.clock.sleep(seconds))
         waker = asyncio.ensure_future(self._wake.wait())
         try:
